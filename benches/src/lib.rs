@@ -1,0 +1,1 @@
+//! Criterion benchmarks for Palisade (see `benches/`).

@@ -1,0 +1,1 @@
+//! Typed policy resources (work in progress).

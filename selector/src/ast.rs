@@ -1,0 +1,395 @@
+//! The typed selector AST, its invariant-keeping constructors and Calico's canonical printing.
+
+use std::fmt;
+
+use crate::token::is_label_byte;
+use crate::{MAX_LABEL_LEN, Span};
+
+/// Why a piece of AST could not be built.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AstError {
+    /// A label that is empty, too long, or has a byte outside `[a-zA-Z0-9_./-]`.
+    #[error("invalid label {label:?}: {reason}")]
+    InvalidLabel {
+        /// The rejected label.
+        label: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A value containing both `'` and `"` cannot be written as a selector string literal.
+    #[error("value {0:?} contains both ' and \" and cannot be written in a selector")]
+    UnquotableValue(String),
+    /// `&&` and `||` need at least two operands.
+    #[error("`&&` / `||` need at least two operands, got {0}")]
+    TooFewOperands(usize),
+}
+
+/// A label name: 1 to 512 bytes of `[a-zA-Z0-9_./-]`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label(Box<str>);
+
+impl Label {
+    /// Checks and wraps a label name.
+    pub fn new(name: &str) -> Result<Label, AstError> {
+        let reason = if name.is_empty() {
+            Some("empty")
+        } else if name.len() > MAX_LABEL_LEN {
+            Some("longer than 512 bytes")
+        } else if !name.bytes().all(is_label_byte) {
+            Some("only [a-zA-Z0-9_./-] are allowed")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => Err(AstError::InvalidLabel {
+                label: name.to_owned(),
+                reason,
+            }),
+            None => Ok(Label(name.into())),
+        }
+    }
+
+    /// Wraps text the tokenizer has already checked (or a prefixed label, which is re-checked by
+    /// re-parsing the printed selector).
+    pub(crate) fn new_unchecked(name: &str) -> Label {
+        Label(name.into())
+    }
+
+    /// The label name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A string literal's value: any text that does not contain both `'` and `"`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Value(Box<str>);
+
+impl Value {
+    /// Checks and wraps a value.
+    pub fn new(text: &str) -> Result<Value, AstError> {
+        if text.contains('"') && text.contains('\'') {
+            return Err(AstError::UnquotableValue(text.to_owned()));
+        }
+        Ok(Value(text.into()))
+    }
+
+    pub(crate) fn new_unchecked(text: &str) -> Value {
+        Value(text.into())
+    }
+
+    /// The value's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Value {
+    /// Quoted as Calico does: `"` unless the value contains `"`, then `'`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let q = if self.0.contains('"') { '\'' } else { '"' };
+        write!(f, "{q}{}{q}", self.0)
+    }
+}
+
+/// The values of a set literal, sorted (byte order) and de-duplicated.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct ValueSet(Box<[Value]>);
+
+impl ValueSet {
+    /// Sorts and de-duplicates `values`.
+    pub fn new(values: impl IntoIterator<Item = Value>) -> ValueSet {
+        let mut v: Vec<Value> = values.into_iter().collect();
+        v.sort_unstable();
+        v.dedup();
+        ValueSet(v.into_boxed_slice())
+    }
+
+    /// True if `text` is one of the values.
+    #[inline]
+    pub fn contains(&self, text: &str) -> bool {
+        match self.0.len() {
+            0 => false,
+            1..=4 => self.0.iter().any(|v| v.as_str() == text),
+            _ => self.0.binary_search_by(|v| v.as_str().cmp(text)).is_ok(),
+        }
+    }
+
+    /// The values, sorted.
+    pub fn values(&self) -> &[Value] {
+        &self.0
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True for `{}`.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The operands of an n-ary `&&` or `||`: at least two.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Operands(Vec<Expr>);
+
+impl Operands {
+    /// Wraps two or more operands.
+    pub fn new(operands: Vec<Expr>) -> Result<Operands, AstError> {
+        if operands.len() < 2 {
+            return Err(AstError::TooFewOperands(operands.len()));
+        }
+        Ok(Operands(operands))
+    }
+
+    pub(crate) fn new_unchecked(operands: Vec<Expr>) -> Operands {
+        debug_assert!(operands.len() >= 2);
+        Operands(operands)
+    }
+
+    /// The operands, in order.
+    pub fn as_slice(&self) -> &[Expr] {
+        &self.0
+    }
+}
+
+/// Comparison operators between a label and a string literal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CompareOp {
+    /// `==`: present and equal.
+    Eq,
+    /// `!=`: absent, or present and different.
+    Ne,
+    /// `contains`: present and containing the value.
+    Contains,
+    /// `starts with`: present and starting with the value.
+    StartsWith,
+    /// `ends with`: present and ending with the value.
+    EndsWith,
+}
+
+impl CompareOp {
+    /// The operator as Calico prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "==",
+            CompareOp::Ne => "!=",
+            CompareOp::Contains => "contains",
+            CompareOp::StartsWith => "starts with",
+            CompareOp::EndsWith => "ends with",
+        }
+    }
+}
+
+/// Set membership operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SetOp {
+    /// `in`: present and one of the values.
+    In,
+    /// `not in`: absent, or present and none of the values.
+    NotIn,
+}
+
+impl SetOp {
+    /// The operator as Calico prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetOp::In => "in",
+            SetOp::NotIn => "not in",
+        }
+    }
+}
+
+/// What a node is.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ExprKind {
+    /// `all()` (also the empty selector): matches everything.
+    All,
+    /// `global()`: matches everything; only meaningful through policy conversion.
+    Global,
+    /// `has(label)`.
+    Has(Label),
+    /// `label OP "value"`.
+    Compare {
+        /// The label compared.
+        label: Label,
+        /// The operator.
+        op: CompareOp,
+        /// The string literal.
+        value: Value,
+    },
+    /// `label in {…}` / `label not in {…}`.
+    Set {
+        /// The label tested.
+        label: Label,
+        /// `in` or `not in`.
+        op: SetOp,
+        /// The set literal.
+        values: ValueSet,
+    },
+    /// `!expr`.
+    Not(Box<Expr>),
+    /// `a && b && …` (flat, n-ary).
+    And(Operands),
+    /// `a || b || …` (flat, n-ary).
+    Or(Operands),
+}
+
+/// A selector expression node with the span of the text it was parsed from.
+///
+/// Equality and hashing compare structure only; spans are ignored.
+#[derive(Clone, Debug)]
+pub struct Expr {
+    /// What the node is.
+    pub kind: ExprKind,
+    /// Where it came from (empty for nodes built in code).
+    pub span: Span,
+}
+
+impl PartialEq for Expr {
+    fn eq(&self, other: &Expr) -> bool {
+        self.kind == other.kind
+    }
+}
+
+impl Eq for Expr {}
+
+impl std::hash::Hash for Expr {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+    }
+}
+
+impl From<ExprKind> for Expr {
+    fn from(kind: ExprKind) -> Expr {
+        Expr {
+            kind,
+            span: Span::default(),
+        }
+    }
+}
+
+impl Expr {
+    /// `all()`.
+    pub fn all() -> Expr {
+        ExprKind::All.into()
+    }
+
+    /// `global()`.
+    pub fn global() -> Expr {
+        ExprKind::Global.into()
+    }
+
+    /// `has(label)`.
+    pub fn has(label: Label) -> Expr {
+        ExprKind::Has(label).into()
+    }
+
+    /// `label OP value`.
+    pub fn compare(label: Label, op: CompareOp, value: Value) -> Expr {
+        ExprKind::Compare { label, op, value }.into()
+    }
+
+    /// `label in {…}` / `label not in {…}`.
+    pub fn set(label: Label, op: SetOp, values: ValueSet) -> Expr {
+        ExprKind::Set { label, op, values }.into()
+    }
+
+    /// `!expr` (no parity collapse: `not(not(e))` prints `!!e`, as Calico's NotNode does).
+    pub fn not(expr: Expr) -> Expr {
+        ExprKind::Not(Box::new(expr)).into()
+    }
+
+    /// `a && b && …` (two or more operands).
+    pub fn and(operands: Vec<Expr>) -> Result<Expr, AstError> {
+        Ok(ExprKind::And(Operands::new(operands)?).into())
+    }
+
+    /// `a || b || …` (two or more operands).
+    pub fn or(operands: Vec<Expr>) -> Result<Expr, AstError> {
+        Ok(ExprKind::Or(Operands::new(operands)?).into())
+    }
+
+    /// A copy with every label name prefixed by `prefix` (unchecked: callers re-parse the printed
+    /// result so that an over-long label is reported as a parse error).
+    pub(crate) fn with_label_prefix(&self, prefix: &str) -> Expr {
+        let p = |l: &Label| Label::new_unchecked(&format!("{prefix}{}", l.as_str()));
+        let kind = match &self.kind {
+            ExprKind::All => ExprKind::All,
+            ExprKind::Global => ExprKind::Global,
+            ExprKind::Has(l) => ExprKind::Has(p(l)),
+            ExprKind::Compare { label, op, value } => ExprKind::Compare {
+                label: p(label),
+                op: *op,
+                value: value.clone(),
+            },
+            ExprKind::Set { label, op, values } => ExprKind::Set {
+                label: p(label),
+                op: *op,
+                values: values.clone(),
+            },
+            ExprKind::Not(e) => ExprKind::Not(Box::new(e.with_label_prefix(prefix))),
+            ExprKind::And(ops) => ExprKind::And(Operands::new_unchecked(
+                ops.as_slice()
+                    .iter()
+                    .map(|e| e.with_label_prefix(prefix))
+                    .collect(),
+            )),
+            ExprKind::Or(ops) => ExprKind::Or(Operands::new_unchecked(
+                ops.as_slice()
+                    .iter()
+                    .map(|e| e.with_label_prefix(prefix))
+                    .collect(),
+            )),
+        };
+        Expr {
+            kind,
+            span: self.span,
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    /// Calico's canonical form (`Selector.String()`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ExprKind::All => f.write_str("all()"),
+            ExprKind::Global => f.write_str("global()"),
+            ExprKind::Has(l) => write!(f, "has({l})"),
+            ExprKind::Compare { label, op, value } => write!(f, "{label} {} {value}", op.as_str()),
+            ExprKind::Set { label, op, values } => {
+                write!(f, "{label} {} {{", op.as_str())?;
+                for (i, v) in values.values().iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("}")
+            }
+            ExprKind::Not(e) => write!(f, "!{e}"),
+            ExprKind::And(ops) => write_junction(f, ops, " && "),
+            ExprKind::Or(ops) => write_junction(f, ops, " || "),
+        }
+    }
+}
+
+fn write_junction(f: &mut fmt::Formatter<'_>, ops: &Operands, sep: &str) -> fmt::Result {
+    f.write_str("(")?;
+    for (i, e) in ops.as_slice().iter().enumerate() {
+        if i > 0 {
+            f.write_str(sep)?;
+        }
+        write!(f, "{e}")?;
+    }
+    f.write_str(")")
+}
