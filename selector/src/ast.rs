@@ -304,8 +304,8 @@ impl Expr {
         ExprKind::Set { label, op, values }.into()
     }
 
-    /// `!expr` (no parity collapse: `not(not(e))` prints `!!e`, as Calico's NotNode does).
-    pub fn not(expr: Expr) -> Expr {
+    /// `!expr` (no parity collapse: `negate(negate(e))` prints `!!e`, as Calico's NotNode does).
+    pub fn negate(expr: Expr) -> Expr {
         ExprKind::Not(Box::new(expr)).into()
     }
 

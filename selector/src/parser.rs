@@ -37,7 +37,7 @@ impl ParseOptions {
     pub const DEFAULT_MAX_DEPTH: usize = 256;
     /// The nesting limit can be raised up to this, and no further, so that the recursive parser,
     /// printer and evaluator always have stack to spare.
-    pub const MAX_DEPTH_CEILING: usize = 1024;
+    pub const MAX_DEPTH_CEILING: usize = 512;
 
     /// The default limits.
     pub const fn new() -> ParseOptions {
@@ -140,35 +140,27 @@ impl<'a> Parser<'_, 'a> {
         }
     }
 
+    /// `or_expr`: a `||` of `&&`s of operations. Both levels are collected here with local vectors
+    /// (chains are flat), so the parser recurses only at `(`: two frames per nesting level.
     fn or_expr(&mut self, depth: usize) -> Result<Expr, ParseError> {
-        self.junction(depth, TokenKind::Or, Self::and_expr, ExprKind::Or)
-    }
-
-    fn and_expr(&mut self, depth: usize) -> Result<Expr, ParseError> {
-        self.junction(depth, TokenKind::And, Self::operation, ExprKind::And)
-    }
-
-    fn junction(
-        &mut self,
-        depth: usize,
-        sep: TokenKind<'a>,
-        operand: fn(&mut Self, usize) -> Result<Expr, ParseError>,
-        build: fn(Operands) -> ExprKind,
-    ) -> Result<Expr, ParseError> {
-        let first = operand(self, depth)?;
-        if self.peek().kind != sep {
-            return Ok(first);
+        let mut ors: Vec<Expr> = Vec::new();
+        let mut ands: Vec<Expr> = vec![self.operation(depth)?];
+        loop {
+            match self.peek().kind {
+                TokenKind::And => {
+                    self.bump();
+                    ands.push(self.operation(depth)?);
+                }
+                TokenKind::Or => {
+                    self.bump();
+                    let next = vec![self.operation(depth)?];
+                    ors.push(junction(std::mem::replace(&mut ands, next), ExprKind::And));
+                }
+                _ => break,
+            }
         }
-        let mut operands = vec![first];
-        while self.peek().kind == sep {
-            self.bump();
-            operands.push(operand(self, depth)?);
-        }
-        let span = operands[0].span.to(operands[operands.len() - 1].span);
-        Ok(Expr {
-            kind: build(Operands::new_unchecked(operands)),
-            span,
-        })
+        ors.push(junction(ands, ExprKind::And));
+        Ok(junction(ors, ExprKind::Or))
     }
 
     fn operation(&mut self, depth: usize) -> Result<Expr, ParseError> {
@@ -235,7 +227,7 @@ impl<'a> Parser<'_, 'a> {
         };
         let value_tok = self.bump();
         let TokenKind::Str(value) = value_tok.kind else {
-            return Err(self.error(value_tok.span, ErrorKind::ExpectedString));
+            return Err(self.error_at(value_tok, ErrorKind::ExpectedString));
         };
         Ok(Expr {
             kind: ExprKind::Compare {
@@ -250,7 +242,7 @@ impl<'a> Parser<'_, 'a> {
     fn set(&mut self, label_tok: Token<'a>, label: Label, op: SetOp) -> Result<Expr, ParseError> {
         let open = self.bump();
         if open.kind != TokenKind::LBrace {
-            return Err(self.error(open.span, ErrorKind::ExpectedSetLiteral));
+            return Err(self.error_at(open, ErrorKind::ExpectedSetLiteral));
         }
         let mut values = Vec::new();
         let close = loop {
@@ -258,14 +250,14 @@ impl<'a> Parser<'_, 'a> {
             match tok.kind {
                 TokenKind::RBrace if values.is_empty() => break tok,
                 TokenKind::Str(v) => values.push(Value::new_unchecked(v)),
-                _ => return Err(self.error(tok.span, ErrorKind::ExpectedString)),
+                _ => return Err(self.error_at(tok, ErrorKind::ExpectedString)),
             }
             let sep = self.bump();
             match sep.kind {
                 TokenKind::RBrace => break sep,
                 TokenKind::Comma if self.peek().kind == TokenKind::RBrace => break self.bump(),
                 TokenKind::Comma => {}
-                _ => return Err(self.error(sep.span, ErrorKind::ExpectedRBrace)),
+                _ => return Err(self.error_at(sep, ErrorKind::ExpectedRBrace)),
             }
         };
         Ok(Expr {
@@ -276,5 +268,19 @@ impl<'a> Parser<'_, 'a> {
             },
             span: label_tok.span.to(close.span),
         })
+    }
+}
+
+/// One operand as itself, two or more as an n-ary node built by `build`.
+fn junction(mut operands: Vec<Expr>, build: fn(Operands) -> ExprKind) -> Expr {
+    if operands.len() == 1 {
+        if let Some(only) = operands.pop() {
+            return only;
+        }
+    }
+    let span = operands[0].span.to(operands[operands.len() - 1].span);
+    Expr {
+        kind: build(Operands::new_unchecked(operands)),
+        span,
     }
 }

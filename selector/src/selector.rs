@@ -56,7 +56,7 @@ impl Selector {
 
     /// `!all()`: matches nothing (Calico's `selector.NoMatch`).
     pub fn no_match() -> Selector {
-        Selector::from_expr(Expr::not(Expr::all()))
+        Selector::from_expr(Expr::negate(Expr::all()))
     }
 
     fn build(expr: Expr, source: Box<str>) -> Selector {

@@ -96,7 +96,9 @@ impl Visitor<'_> for IpVersionVisitor {
         match v {
             4 => Ok(IpVersion::V4),
             6 => Ok(IpVersion::V6),
-            other => Err(E::custom(format!("invalid ipVersion {other}, expected 4 or 6"))),
+            other => Err(E::custom(format!(
+                "invalid ipVersion {other}, expected 4 or 6"
+            ))),
         }
     }
 

@@ -58,7 +58,11 @@ impl<'de, const BARE_IP: bool> serde::Deserialize<'de> for Cidr<BARE_IP> {
                 f.write_str("a CIDR string")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Cidr<B>, E> {
-                let parsed = if B { parse_cidr_or_ip(v) } else { parse_cidr(v) };
+                let parsed = if B {
+                    parse_cidr_or_ip(v)
+                } else {
+                    parse_cidr(v)
+                };
                 parsed.map(Cidr).map_err(E::custom)
             }
         }

@@ -49,6 +49,28 @@ impl fmt::Display for PortRange {
     }
 }
 
+impl Serialize for PortRange {
+    /// A single port serialises as a number, a range as `"min:max"`.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.min == self.max {
+            serializer.serialize_u16(self.min)
+        } else {
+            serializer.collect_str(self)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for PortRange {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Port::deserialize(deserializer)? {
+            Port::Range(range) => Ok(range),
+            Port::Named(name) => Err(de::Error::custom(format!(
+                "expected a port number or range `min:max`, found the port name `{name}`"
+            ))),
+        }
+    }
+}
+
 /// A named port as written: 1–128 bytes of `[a-zA-Z0-9_.-]` (Calico's `PortFromString`).
 ///
 /// Whether it is also a valid Kubernetes port name is a validation rule
@@ -61,7 +83,9 @@ impl PortName {
     pub fn parse(text: &str) -> Option<Self> {
         let ok = !text.is_empty()
             && text.len() <= 128
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
         ok.then(|| Self(text.to_owned()))
     }
 
@@ -81,7 +105,9 @@ impl PortName {
 pub(crate) fn is_valid_kubernetes_port_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 15
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && name.bytes().any(|b| b.is_ascii_lowercase())
         && !name.starts_with('-')
         && !name.ends_with('-')
@@ -122,7 +148,9 @@ impl Port {
                 _ => None,
             };
             return range.map(Port::Range).ok_or_else(|| {
-                format!("invalid port range `{text}`, expected `min:max` with 1 <= min <= max <= 65535")
+                format!(
+                    "invalid port range `{text}`, expected `min:max` with 1 <= min <= max <= 65535"
+                )
             });
         }
         PortName::parse(text).map(Port::Named).ok_or_else(|| {
@@ -180,7 +208,9 @@ impl Visitor<'_> for PortVisitor {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Port, E> {
         match u64::try_from(v) {
             Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format!("invalid port {v}, expected a port number 1-65535"))),
+            Err(_) => Err(E::custom(format!(
+                "invalid port {v}, expected a port number 1-65535"
+            ))),
         }
     }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A protocol: one of Calico's six names (exact case) or a number 1–255.
 ///
 /// A quoted number (`"6"`) decodes as the number, as Calico's `Uint8OrString` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[non_exhaustive]
 pub enum Protocol {
     /// `TCP` (6).
@@ -100,7 +100,8 @@ impl Serialize for Protocol {
     }
 }
 
-const EXPECTED: &str = "a protocol: TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite (exact case) or a number 1-255";
+const EXPECTED: &str =
+    "a protocol: TCP, UDP, ICMP, ICMPv6, SCTP, UDPLite (exact case) or a number 1-255";
 
 struct ProtocolVisitor;
 
@@ -122,12 +123,15 @@ impl Visitor<'_> for ProtocolVisitor {
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Protocol, E> {
         match u64::try_from(v) {
             Ok(v) => self.visit_u64(v),
-            Err(_) => Err(E::custom(format!("invalid protocol number {v}, expected {EXPECTED}"))),
+            Err(_) => Err(E::custom(format!(
+                "invalid protocol number {v}, expected {EXPECTED}"
+            ))),
         }
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Protocol, E> {
-        Protocol::parse(v).ok_or_else(|| E::custom(format!("invalid protocol `{v}`, expected {EXPECTED}")))
+        Protocol::parse(v)
+            .ok_or_else(|| E::custom(format!("invalid protocol `{v}`, expected {EXPECTED}")))
     }
 }
 
