@@ -273,10 +273,10 @@ impl<'a> Parser<'_, 'a> {
 
 /// One operand as itself, two or more as an n-ary node built by `build`.
 fn junction(mut operands: Vec<Expr>, build: fn(Operands) -> ExprKind) -> Expr {
-    if operands.len() == 1 {
-        if let Some(only) = operands.pop() {
-            return only;
-        }
+    if operands.len() == 1
+        && let Some(only) = operands.pop()
+    {
+        return only;
     }
     let span = operands[0].span.to(operands[operands.len() - 1].span);
     Expr {
