@@ -9,7 +9,7 @@ use palisade_selector::{LabelRestriction, Selector};
 
 fn lr(s: &str) -> Vec<(String, LabelRestriction)> {
     Selector::parse(s)
-        .unwrap()
+        .expect("test selector parses")
         .label_restrictions()
         .iter()
         .map(|(k, v)| (k.to_owned(), v.clone()))
