@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod calico;
+pub mod convert;
 pub mod kube;
 pub mod meta;
 pub mod model;
