@@ -6,6 +6,8 @@ pub mod decision;
 pub mod engine;
 pub mod ir;
 pub mod packet;
+pub mod snapshot;
 
 pub use decision::{Decision, Step, Verdict};
 pub use engine::{Engine, EngineError, HttpRequest};
+pub use snapshot::Snapshot;
