@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a problem in the input (with a message on stderr), 2 usage errors.
 
+mod check_cmd;
 mod demo;
 mod selector_cmd;
 
@@ -22,6 +23,8 @@ enum Command {
     /// Work with Calico selectors: parse to canonical form, match against labels, compute IDs.
     #[command(subcommand)]
     Selector(selector_cmd::SelectorCommand),
+    /// Load and validate resources; print every problem with its location (exit 1 if any).
+    Check(check_cmd::CheckArgs),
     /// Run the demo on the bundled examples (the README's main command).
     Demo(demo::DemoArgs),
 }
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Selector(cmd) => selector_cmd::run(cmd),
+        Command::Check(args) => check_cmd::run(&args),
         Command::Demo(args) => demo::run(&args),
     };
     match result {

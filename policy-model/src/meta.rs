@@ -49,6 +49,9 @@ pub struct ObjectMeta {
     /// Finalizers (kept verbatim).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finalizers: Option<serde_json::Value>,
+    /// Self link of older API servers (kept verbatim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub self_link: Option<String>,
     /// Deletion grace period (kept verbatim).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion_grace_period_seconds: Option<i64>,

@@ -119,9 +119,16 @@ pub enum ProblemKind {
         /// A "did you mean" hint, or empty.
         hint: String,
     },
-    /// The document has no `apiVersion` or `kind`, or they are not strings.
-    #[error("missing or invalid `apiVersion`/`kind`: every document needs both")]
-    MissingTypeMeta,
+    /// The object has no `apiVersion` or `kind`, or they are not strings.
+    #[error(
+        "missing {missing}: expected every object to have string fields `apiVersion` and `kind`{hint}"
+    )]
+    MissingTypeMeta {
+        /// Which of the two is missing (`apiVersion`, `kind`, or both).
+        missing: String,
+        /// A hint such as a misspelt key, or empty.
+        hint: String,
+    },
     /// A kind that Palisade does not know (it is reported, never dropped silently).
     #[error("unknown kind `{kind}` in apiVersion `{api_version}`{hint}")]
     UnknownKind {
@@ -137,7 +144,8 @@ pub enum ProblemKind {
     Invalid(Violation),
 }
 
-/// One problem with its location.
+/// One problem with its location. It displays as `file:line:column: field.path: message`
+/// (the path is left out for whole-document problems, the position when unknown).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// The file, or `None` for text loaded from memory without a name.
@@ -160,9 +168,6 @@ impl fmt::Display for Problem {
         }
         if let Some(location) = self.location {
             write!(f, ":{location}")?;
-        }
-        if let Some(document) = self.document {
-            write!(f, " (document {})", document + 1)?;
         }
         if !self.path.is_root() {
             write!(f, ": {}", self.path)?;

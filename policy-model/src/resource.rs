@@ -140,36 +140,71 @@ impl ResourceKind {
         )
     }
 
-    /// A hint for an `apiVersion`/`kind` pair that is not supported (e.g. a typo in the
-    /// version, or a removed API group), or an empty string.
-    pub fn hint_for(api_version: &str, kind: &str) -> String {
-        let same_kind: Vec<&str> = ResourceKind::ALL
+    /// For an `apiVersion`/`kind` pair that is not supported: which of the two fields is
+    /// probably wrong (`"apiVersion"` or `"kind"`), and a hint (empty when there is none) such
+    /// as "did you mean `networking.k8s.io/v1`?" for a typo in the version, or a note that a
+    /// removed API group (`extensions/v1beta1`) no longer serves the kind.
+    pub fn hint_for(api_version: &str, kind: &str) -> (&'static str, String) {
+        let versions: Vec<&'static str> = ResourceKind::ALL
             .iter()
             .filter(|k| k.kind() == kind)
             .map(|k| k.api_version())
             .collect();
-        if !same_kind.is_empty() {
-            let list = same_kind
+        if !versions.is_empty() {
+            let list = versions
                 .iter()
                 .map(|a| format!("`{a}`"))
                 .collect::<Vec<_>>()
                 .join(" or ");
-            let removed = if api_version.starts_with("extensions/") {
-                " (the extensions API group no longer serves this kind)"
-            } else {
-                ""
-            };
-            return format!("; `{kind}` is supported in apiVersion {list}{removed}");
+            if api_version.starts_with("extensions/") {
+                // A Kubernetes API group: point at the Kubernetes version of the kind.
+                let kube: Vec<String> = versions
+                    .iter()
+                    .filter(|v| **v != CALICO_API)
+                    .map(|a| format!("`{a}`"))
+                    .collect();
+                let list = if kube.is_empty() {
+                    list
+                } else {
+                    kube.join(" or ")
+                };
+                return (
+                    "apiVersion",
+                    format!(
+                        "; the `{api_version}` API group no longer serves `{kind}`: expected apiVersion {list}"
+                    ),
+                );
+            }
+            if let Some(close) = crate::suggest::closest(api_version, versions.iter().copied()) {
+                return (
+                    "apiVersion",
+                    format!("; did you mean apiVersion `{close}`?"),
+                );
+            }
+            return (
+                "apiVersion",
+                format!("; `{kind}` is served by apiVersion {list}"),
+            );
         }
-        let case_insensitive: Vec<&str> = ResourceKind::ALL
+        let same_api: Vec<&'static str> = ResourceKind::ALL
             .iter()
-            .filter(|k| k.kind().eq_ignore_ascii_case(kind))
+            .filter(|k| k.api_version() == api_version)
             .map(|k| k.kind())
             .collect();
-        if let Some(k) = case_insensitive.first() {
-            return format!("; did you mean kind `{k}`?");
+        let candidates: Vec<&'static str> = if same_api.is_empty() {
+            ResourceKind::ALL.iter().map(|k| k.kind()).collect()
+        } else {
+            same_api
+        };
+        if let Some(close) = crate::suggest::closest(kind, candidates.iter().copied()) {
+            return ("kind", format!("; did you mean kind `{close}`?"));
         }
-        String::new()
+        let known = ResourceKind::ALL
+            .iter()
+            .map(|k| k.kind())
+            .collect::<Vec<_>>()
+            .join(", ");
+        ("kind", format!("; the kinds Palisade reads are {known}"))
     }
 }
 

@@ -39,8 +39,7 @@ fn default_failsafe_protocol() -> Protocol {
 }
 
 mod failsafe_protocol {
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     use crate::values::Protocol;
 
@@ -49,21 +48,30 @@ mod failsafe_protocol {
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Protocol, D::Error> {
-        let text = String::deserialize(d)?;
-        match text.to_ascii_lowercase().as_str() {
-            "tcp" => Ok(Protocol::Tcp),
-            "udp" => Ok(Protocol::Udp),
-            "sctp" => Ok(Protocol::Sctp),
-            _ => Err(D::Error::custom(format!(
-                "invalid failsafe protocol `{text}`, expected tcp, udp or sctp"
-            ))),
+        struct ProtocolVisitor;
+        impl serde::de::Visitor<'_> for ProtocolVisitor {
+            type Value = Protocol;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a failsafe protocol: tcp, udp or sctp")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Protocol, E> {
+                match text.to_ascii_lowercase().as_str() {
+                    "tcp" => Ok(Protocol::Tcp),
+                    "udp" => Ok(Protocol::Udp),
+                    "sctp" => Ok(Protocol::Sctp),
+                    _ => Err(E::custom(format!(
+                        "invalid failsafe protocol `{text}`, expected tcp, udp or sctp"
+                    ))),
+                }
+            }
         }
+        d.deserialize_str(ProtocolVisitor)
     }
 }
 
 /// FelixConfiguration spec: the policy-relevant fields are typed; every other Felix setting is
 /// kept verbatim in `other` and not interpreted.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FelixConfigurationSpec {
     /// Inbound failsafe ports (`None` = Felix defaults).
@@ -153,3 +161,46 @@ calico_object!(
     FelixConfiguration,
     FelixConfigurationSpec
 );
+
+impl<'de> Deserialize<'de> for FelixConfigurationSpec {
+    /// Reads the typed fields where they stand (so errors carry their exact path) and keeps
+    /// every other setting verbatim.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SpecVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for SpecVisitor {
+            type Value = FelixConfigurationSpec;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a FelixConfiguration spec mapping")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FelixConfigurationSpec, A::Error> {
+                let mut spec = FelixConfigurationSpec::default();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "failsafeInboundHostPorts" => {
+                            spec.failsafe_inbound_host_ports = map.next_value()?;
+                        }
+                        "failsafeOutboundHostPorts" => {
+                            spec.failsafe_outbound_host_ports = map.next_value()?;
+                        }
+                        "defaultEndpointToHostAction" => {
+                            spec.default_endpoint_to_host_action = map.next_value()?;
+                        }
+                        _ => {
+                            let value: serde_json::Value = map.next_value()?;
+                            spec.other.insert(key, value);
+                        }
+                    }
+                }
+                Ok(spec)
+            }
+        }
+
+        deserializer.deserialize_map(SpecVisitor)
+    }
+}

@@ -28,8 +28,8 @@ use crate::values::TierAction;
 /// A resource change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
-    /// Add or replace a resource.
-    Upsert(Resource),
+    /// Add or replace a resource (boxed: resources are large, keys are small).
+    Upsert(Box<Resource>),
     /// Remove a resource.
     Delete(ResourceKey),
 }
@@ -40,6 +40,9 @@ type Candidates<T> = BTreeMap<ResourceKey, T>;
 fn effective<T>(candidates: &Candidates<T>) -> Option<&T> {
     candidates.values().next()
 }
+
+/// A network set's identity: namespace (`None` for global sets) and name.
+type NetworkSetKey = (Option<Arc<str>>, Arc<str>);
 
 /// What one source resource contributed.
 #[derive(Debug, Clone, Default)]
@@ -57,7 +60,7 @@ pub struct Model {
     profiles: BTreeMap<Arc<str>, Candidates<Profile>>,
     workloads: BTreeMap<EndpointKey, Candidates<WorkloadEndpoint>>,
     hosts: BTreeMap<EndpointKey, Candidates<HostEndpoint>>,
-    network_sets: BTreeMap<(Option<Arc<str>>, Arc<str>), Candidates<NetworkSet>>,
+    network_sets: BTreeMap<NetworkSetKey, Candidates<NetworkSet>>,
     service_specs: BTreeMap<ServiceRef, Candidates<ServiceSpec>>,
     slices: BTreeMap<ServiceRef, BTreeMap<Arc<str>, Candidates<ServiceSlice>>>,
     felix: Candidates<FelixSettings>,
@@ -95,14 +98,31 @@ impl Model {
 
     /// Adds or replaces `resource`; returns the touched item keys.
     pub fn upsert(&mut self, resource: &Resource) -> BTreeSet<ItemKey> {
-        let key = ResourceKey::of(resource);
         let converted = convert(resource);
+        self.replace_source(ResourceKey::of(resource), converted.items, converted.notes)
+    }
+
+    /// Makes `items` what the resource `source` contributes, replacing what it contributed
+    /// before, without converting a resource: for generators, tests and embedders that build
+    /// model items themselves. Behaves exactly like [`Model::upsert`] of a resource that converts
+    /// to `items` (shadowing, derived tiers, profiles and services); [`Model::delete`] removes
+    /// them again. Returns the touched item keys.
+    pub fn insert_items(&mut self, source: ResourceKey, items: Vec<Item>) -> BTreeSet<ItemKey> {
+        self.replace_source(source, items, Vec::new())
+    }
+
+    fn replace_source(
+        &mut self,
+        key: ResourceKey,
+        items: Vec<Item>,
+        notes: Vec<Note>,
+    ) -> BTreeSet<ItemKey> {
         let mut touched = self.remove_source(&key);
         let mut entry = SourceEntry {
-            items: Vec::with_capacity(converted.items.len()),
-            notes: converted.notes,
+            items: Vec::with_capacity(items.len()),
+            notes,
         };
-        for item in converted.items {
+        for item in items {
             entry.items.push(item.key());
             self.insert_item(&key, item, &mut touched);
         }
@@ -352,13 +372,13 @@ impl Model {
         if before == after {
             return;
         }
-        if let Some(old) = before {
-            if let Some(count) = self.tier_refs.get_mut(&old) {
-                *count -= 1;
-                if *count == 0 {
-                    self.tier_refs.remove(&old);
-                    touched.insert(ItemKey::Tier(old));
-                }
+        if let Some(old) = before
+            && let Some(count) = self.tier_refs.get_mut(&old)
+        {
+            *count -= 1;
+            if *count == 0 {
+                self.tier_refs.remove(&old);
+                touched.insert(ItemKey::Tier(old));
             }
         }
         if let Some(new) = after {

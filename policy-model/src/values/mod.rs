@@ -3,7 +3,7 @@
 mod enums;
 mod icmp;
 pub(crate) mod nets;
-mod port;
+pub(crate) mod port;
 mod protocol;
 
 pub use enums::{Action, IpVersion, PolicyType, StagedAction, TierAction};

@@ -4,8 +4,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
+use serde::Deserializer;
 use serde::de::{self, SeqAccess, Visitor};
-use serde::{Deserializer, Serialize, Serializer};
 
 /// Parses a CIDR (`10.0.0.0/8`, `fd00::/64`). Host bits are kept; validation decides on them.
 pub(crate) fn parse_cidr(text: &str) -> Result<IpNet, String> {
@@ -91,10 +91,4 @@ impl<const B: bool> Cidr<B> {
     fn deserialize_inner<'de, D: Deserializer<'de>>(d: D) -> Result<IpNet, D::Error> {
         <Self as serde::Deserialize>::deserialize(d).map(|c| c.0)
     }
-}
-
-/// `serialize_with` for CIDR lists (as strings).
-pub(crate) fn serialize_cidrs<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
-    let texts: Vec<String> = nets.iter().map(ToString::to_string).collect();
-    texts.serialize(s)
 }
