@@ -1,7 +1,9 @@
-//! The typed selector AST, its invariant-keeping constructors and Calico's canonical printing.
+//! The typed selector AST and its invariant-keeping constructors.
 
 use std::fmt;
 
+use crate::bytes::bytes_eq;
+use crate::key_hash::key_hash;
 use crate::token::is_label_byte;
 use crate::{MAX_LABEL_LEN, Span};
 
@@ -26,8 +28,14 @@ pub enum AstError {
 }
 
 /// A label name: 1 to 512 bytes of `[a-zA-Z0-9_./-]`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Label(Box<str>);
+///
+/// It carries a hash of the name, computed once, that [`LabelSet`](crate::LabelSet) looks labels
+/// up by. Equality, ordering and hashing are those of the name.
+#[derive(Clone)]
+pub struct Label {
+    name: Box<str>,
+    hash: u64,
+}
 
 impl Label {
     /// Checks and wraps a label name.
@@ -46,25 +54,66 @@ impl Label {
                 label: name.to_owned(),
                 reason,
             }),
-            None => Ok(Label(name.into())),
+            None => Ok(Label::new_unchecked(name)),
         }
     }
 
     /// Wraps text the tokenizer has already checked (or a prefixed label, which is re-checked by
     /// re-parsing the printed selector).
     pub(crate) fn new_unchecked(name: &str) -> Label {
-        Label(name.into())
+        Label {
+            name: name.into(),
+            hash: key_hash(name),
+        }
     }
 
     /// The label name.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
+    }
+
+    /// The hash [`LabelSet`](crate::LabelSet) indexes keys by.
+    #[inline]
+    pub(crate) fn key_hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Label) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Label {}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, other: &Label) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Label {
+    fn cmp(&self, other: &Label) -> std::cmp::Ordering {
+        self.name.cmp(&other.name)
+    }
+}
+
+impl std::hash::Hash for Label {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name.hash(state);
+    }
+}
+
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Label").field(&&*self.name).finish()
     }
 }
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)
     }
 }
 
@@ -94,8 +143,7 @@ impl Value {
 impl fmt::Display for Value {
     /// Quoted as Calico does: `"` unless the value contains `"`, then `'`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let q = if self.0.contains('"') { '\'' } else { '"' };
-        write!(f, "{q}{}{q}", self.0)
+        crate::canonical::write_value(f, self)
     }
 }
 
@@ -117,7 +165,10 @@ impl ValueSet {
     pub fn contains(&self, text: &str) -> bool {
         match self.0.len() {
             0 => false,
-            1..=4 => self.0.iter().any(|v| v.as_str() == text),
+            1..=8 => self
+                .0
+                .iter()
+                .any(|v| bytes_eq(v.as_str().as_bytes(), text.as_bytes())),
             _ => self.0.binary_search_by(|v| v.as_str().cmp(text)).is_ok(),
         }
     }
@@ -356,40 +407,4 @@ impl Expr {
             span: self.span,
         }
     }
-}
-
-impl fmt::Display for Expr {
-    /// Calico's canonical form (`Selector.String()`).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
-            ExprKind::All => f.write_str("all()"),
-            ExprKind::Global => f.write_str("global()"),
-            ExprKind::Has(l) => write!(f, "has({l})"),
-            ExprKind::Compare { label, op, value } => write!(f, "{label} {} {value}", op.as_str()),
-            ExprKind::Set { label, op, values } => {
-                write!(f, "{label} {} {{", op.as_str())?;
-                for (i, v) in values.values().iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{v}")?;
-                }
-                f.write_str("}")
-            }
-            ExprKind::Not(e) => write!(f, "!{e}"),
-            ExprKind::And(ops) => write_junction(f, ops, " && "),
-            ExprKind::Or(ops) => write_junction(f, ops, " || "),
-        }
-    }
-}
-
-fn write_junction(f: &mut fmt::Formatter<'_>, ops: &Operands, sep: &str) -> fmt::Result {
-    f.write_str("(")?;
-    for (i, e) in ops.as_slice().iter().enumerate() {
-        if i > 0 {
-            f.write_str(sep)?;
-        }
-        write!(f, "{e}")?;
-    }
-    f.write_str(")")
 }

@@ -55,7 +55,8 @@ pub enum ErrorKind {
     UnexpectedToken,
     /// A complete selector followed by more tokens.
     UnexpectedContentAtEnd,
-    /// Parentheses nested deeper than the configured limit.
+    /// Nesting deeper than the configured limit: parentheses in the text, or `!`, `&&` and `||`
+    /// nodes on one path of the expression.
     TooDeep {
         /// The configured nesting limit.
         limit: usize,
@@ -122,7 +123,11 @@ impl fmt::Display for ErrorKind {
                 f.write_str("unexpected content at end of selector (missing `&&` or `||`?)")
             }
             ErrorKind::TooDeep { limit } => {
-                write!(f, "parentheses nested more than {limit} deep")
+                write!(
+                    f,
+                    "selector nested more than {limit} deep (parentheses, or `!`, `&&`, `||` inside \
+                     one another)"
+                )
             }
             ErrorKind::TooLong { len, limit } => {
                 write!(f, "selector is {len} bytes long; the limit is {limit}")

@@ -2,6 +2,7 @@
 
 use crate::Labels;
 use crate::ast::{CompareOp, Expr, ExprKind, SetOp};
+use crate::bytes::{bytes_eq, ends_with, starts_with};
 
 impl Expr {
     /// True if this expression matches `labels`.
@@ -10,28 +11,51 @@ impl Expr {
     /// and `!=`, `not in` true; `all()` and `global()` are always true.
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
         match &self.kind {
-            ExprKind::All | ExprKind::Global => true,
-            ExprKind::Has(label) => labels.label(label.as_str()).is_some(),
-            ExprKind::Compare { label, op, value } => match labels.label(label.as_str()) {
-                None => *op == CompareOp::Ne,
-                Some(v) => {
-                    let value = value.as_str();
-                    match op {
-                        CompareOp::Eq => v == value,
-                        CompareOp::Ne => v != value,
-                        CompareOp::Contains => v.contains(value),
-                        CompareOp::StartsWith => v.starts_with(value),
-                        CompareOp::EndsWith => v.ends_with(value),
-                    }
-                }
-            },
-            ExprKind::Set { label, op, values } => match labels.label(label.as_str()) {
-                None => *op == SetOp::NotIn,
-                Some(v) => values.contains(v) == (*op == SetOp::In),
-            },
             ExprKind::Not(inner) => !inner.matches(labels),
-            ExprKind::And(ops) => ops.as_slice().iter().all(|e| e.matches(labels)),
-            ExprKind::Or(ops) => ops.as_slice().iter().any(|e| e.matches(labels)),
+            ExprKind::And(ops) => ops.as_slice().iter().all(|e| operand(e, labels)),
+            ExprKind::Or(ops) => ops.as_slice().iter().any(|e| operand(e, labels)),
+            _ => term(self, labels).unwrap_or(false),
         }
     }
+}
+
+/// An operand of `&&` / `||`: a (possibly negated) term is evaluated in place, anything else by
+/// a recursive call. Most selectors are a junction of terms, so this saves a call per term.
+#[inline(always)]
+fn operand<L: Labels + ?Sized>(e: &Expr, labels: &L) -> bool {
+    let value = match &e.kind {
+        ExprKind::Not(inner) => term(inner, labels).map(|v| !v),
+        _ => term(e, labels),
+    };
+    match value {
+        Some(v) => v,
+        None => e.matches(labels),
+    }
+}
+
+/// The value of a term (a function or a comparison); `None` for `!`, `&&` and `||`.
+#[inline(always)]
+fn term<L: Labels + ?Sized>(e: &Expr, labels: &L) -> Option<bool> {
+    Some(match &e.kind {
+        ExprKind::All | ExprKind::Global => true,
+        ExprKind::Has(label) => labels.label_of(label).is_some(),
+        ExprKind::Compare { label, op, value } => match labels.label_of(label) {
+            None => *op == CompareOp::Ne,
+            Some(v) => {
+                let value = value.as_str();
+                match op {
+                    CompareOp::Eq => bytes_eq(v.as_bytes(), value.as_bytes()),
+                    CompareOp::Ne => !bytes_eq(v.as_bytes(), value.as_bytes()),
+                    CompareOp::StartsWith => starts_with(v.as_bytes(), value.as_bytes()),
+                    CompareOp::EndsWith => ends_with(v.as_bytes(), value.as_bytes()),
+                    CompareOp::Contains => v.contains(value),
+                }
+            }
+        },
+        ExprKind::Set { label, op, values } => match labels.label_of(label) {
+            None => *op == SetOp::NotIn,
+            Some(v) => values.contains(v) == (*op == SetOp::In),
+        },
+        ExprKind::Not(_) | ExprKind::And(_) | ExprKind::Or(_) => return None,
+    })
 }

@@ -79,24 +79,25 @@ pub fn check_global_forbidden(text: &str) -> Result<(), GlobalPlacementError> {
 
 /// A rule's `namespaceSelector` may be `global()` only on its own: if the text contains `global(`
 /// and is not exactly `global()`, it must tokenize to the single token `global()`
-/// (`validator.go:validateEntityRule`). Text that does not tokenize passes this check; parsing
-/// the selector reports it.
+/// (`validator.go:validateEntityRule`). Text that does not tokenize is rejected too, pointing at
+/// the first bad token.
 pub fn check_namespace_selector_global(text: &str) -> Result<(), GlobalPlacementError> {
     if !text.contains("global(") || text == "global()" {
         return Ok(());
     }
-    let Ok(tokens) = tokenize(text) else {
-        return Ok(());
+    let span = match tokenize(text) {
+        Err(e) => e.span(),
+        Ok(tokens) => {
+            if tokens.len() == 2 && tokens[0].kind == TokenKind::Global {
+                return Ok(());
+            }
+            // Point at the first token that is not `global()` (a string holding `global(` too).
+            tokens
+                .iter()
+                .find(|t| !matches!(t.kind, TokenKind::Global | TokenKind::Eof))
+                .map_or_else(|| Span::new(0, text.len()), |t| t.span)
+        }
     };
-    let global_only = tokens.len() == 2 && tokens[0].kind == TokenKind::Global;
-    if global_only {
-        return Ok(());
-    }
-    // Point at the first token that is not `global()` (or at `global(` if it is a string).
-    let span = tokens
-        .iter()
-        .find(|t| !matches!(t.kind, TokenKind::Global | TokenKind::Eof))
-        .map_or_else(|| Span::new(0, text.len()), |t| t.span);
     Err(GlobalPlacementError {
         input: text.into(),
         span,

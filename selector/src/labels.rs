@@ -2,7 +2,12 @@
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::hash::{BuildHasher, Hash};
+
+use crate::Label;
+use crate::bytes::bytes_eq;
+use crate::key_hash::key_hash;
 
 /// Anything that can answer "what is the value of label `key`?".
 ///
@@ -12,12 +17,24 @@ use std::hash::{BuildHasher, Hash};
 pub trait Labels {
     /// The value of label `key`, or `None` if the label is absent.
     fn label(&self, key: &str) -> Option<&str>;
+
+    /// The value of the label a parsed selector names; evaluation calls this. The default calls
+    /// [`Labels::label`]; [`LabelSet`] overrides it to use the hash the [`Label`] carries.
+    #[inline]
+    fn label_of(&self, key: &Label) -> Option<&str> {
+        self.label(key.as_str())
+    }
 }
 
 impl<T: Labels + ?Sized> Labels for &T {
     #[inline]
     fn label(&self, key: &str) -> Option<&str> {
         (**self).label(key)
+    }
+
+    #[inline]
+    fn label_of(&self, key: &Label) -> Option<&str> {
+        (**self).label_of(key)
     }
 }
 
@@ -44,12 +61,38 @@ where
     }
 }
 
-/// A compact label set: entries sorted by key in one vector, looked up by binary search.
+/// A compact label set: an open-addressing hash table of the entries, plus their order by key.
 ///
-/// The right shape for endpoint labels, which are few, read often and rarely changed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+/// The right shape for endpoint labels, which are few, read often and rarely changed: a lookup
+/// by a parsed selector's [`Label`] is one probe (the label's hash was computed when the selector
+/// was parsed) and one string comparison, whatever the number of labels. `insert` of a new key
+/// and `remove` rebuild the table, so they cost O(n).
+#[derive(Clone, Default)]
 pub struct LabelSet {
-    entries: Vec<(Box<str>, Box<str>)>,
+    /// Linear probing. The length is zero (no labels) or a power of two at least twice the
+    /// number of labels, so a probe always ends at an empty slot.
+    slots: Box<[Option<Entry>]>,
+    /// Positions in `slots` of the entries, sorted by key.
+    order: Vec<usize>,
+    /// `64 - log2(slots.len())`: a hash's home slot is its top bits.
+    shift: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Entry {
+    key: Box<str>,
+    value: Box<str>,
+    hash: u64,
+}
+
+impl Entry {
+    fn new(key: &str, value: &str) -> Entry {
+        Entry {
+            key: key.into(),
+            value: value.into(),
+            hash: key_hash(key),
+        }
+    }
 }
 
 impl LabelSet {
@@ -60,64 +103,154 @@ impl LabelSet {
 
     /// Sets `key` to `value`, returning the previous value.
     pub fn insert(&mut self, key: &str, value: &str) -> Option<Box<str>> {
-        match self.find(key) {
-            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value.into())),
-            Err(i) => {
-                self.entries.insert(i, (key.into(), value.into()));
-                None
-            }
+        let hash = key_hash(key);
+        if let Some(slot) = self.position(key, hash)
+            && let Some(entry) = &mut self.slots[slot]
+        {
+            return Some(std::mem::replace(&mut entry.value, value.into()));
         }
+        let mut entries = self.take_sorted();
+        let at = entries.partition_point(|e| *e.key < *key);
+        entries.insert(at, Entry::new(key, value));
+        *self = LabelSet::from_sorted(entries);
+        None
     }
 
     /// Removes `key`, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Box<str>> {
-        self.find(key).ok().map(|i| self.entries.remove(i).1)
+        self.position(key, key_hash(key))?;
+        let mut entries = self.take_sorted();
+        let at = entries.binary_search_by(|e| (*e.key).cmp(key)).ok()?;
+        let removed = entries.remove(at).value;
+        *self = LabelSet::from_sorted(entries);
+        Some(removed)
     }
 
     /// The value of `key`.
     #[inline]
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.find(key).ok().map(|i| &*self.entries[i].1)
+        self.find(key, key_hash(key))
     }
 
     /// Number of labels.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.order.len()
     }
 
     /// True when there are no labels.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.order.is_empty()
     }
 
     /// The labels, sorted by key.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (&**k, &**v))
+        self.order.iter().map(|&slot| match &self.slots[slot] {
+            Some(e) => (&*e.key, &*e.value),
+            // `order` lists occupied slots only.
+            None => ("", ""),
+        })
     }
 
+    /// The value of `key`, whose hash is `hash`.
     #[inline]
-    fn find(&self, key: &str) -> Result<usize, usize> {
-        self.entries.binary_search_by(|(k, _)| (**k).cmp(key))
+    fn find(&self, key: &str, hash: u64) -> Option<&str> {
+        let slot = self.position(key, hash)?;
+        self.slots[slot].as_ref().map(|e| &*e.value)
+    }
+
+    /// The slot holding `key`, whose hash is `hash`.
+    #[inline]
+    fn position(&self, key: &str, hash: u64) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut slot = (hash >> self.shift) as usize & mask;
+        loop {
+            let entry = self.slots[slot].as_ref()?;
+            if entry.hash == hash && bytes_eq(entry.key.as_bytes(), key.as_bytes()) {
+                return Some(slot);
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+
+    /// Empties the set, returning its entries sorted by key.
+    fn take_sorted(&mut self) -> Vec<Entry> {
+        let mut slots = std::mem::take(&mut self.slots);
+        std::mem::take(&mut self.order)
+            .into_iter()
+            .filter_map(|slot| slots[slot].take())
+            .collect()
+    }
+
+    /// A set of `entries`, which are sorted by key with unique keys.
+    fn from_sorted(entries: Vec<Entry>) -> LabelSet {
+        if entries.is_empty() {
+            return LabelSet::default();
+        }
+        let len = (2 * entries.len()).next_power_of_two().max(4);
+        let mask = len - 1;
+        let shift = 64 - len.trailing_zeros();
+        let mut slots: Box<[Option<Entry>]> = (0..len).map(|_| None).collect();
+        let mut order = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let mut slot = (entry.hash >> shift) as usize & mask;
+            while slots[slot].is_some() {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = Some(entry);
+            order.push(slot);
+        }
+        LabelSet {
+            slots,
+            order,
+            shift,
+        }
+    }
+}
+
+impl PartialEq for LabelSet {
+    fn eq(&self, other: &LabelSet) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for LabelSet {}
+
+impl Hash for LabelSet {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_usize(self.len());
+        for (k, v) in self.iter() {
+            k.hash(state);
+            v.hash(state);
+        }
+    }
+}
+
+impl fmt::Debug for LabelSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
 impl<K: AsRef<str>, V: AsRef<str>> FromIterator<(K, V)> for LabelSet {
     /// Builds a set; for a repeated key the last value wins.
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> LabelSet {
-        let mut entries: Vec<(Box<str>, Box<str>)> = iter
+        let mut entries: Vec<Entry> = iter
             .into_iter()
-            .map(|(k, v)| (k.as_ref().into(), v.as_ref().into()))
+            .map(|(k, v)| Entry::new(k.as_ref(), v.as_ref()))
             .collect();
         // Stable sort keeps insertion order among equal keys; keep the last of each run.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let mut out: Vec<(Box<str>, Box<str>)> = Vec::with_capacity(entries.len());
+        entries.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut out: Vec<Entry> = Vec::with_capacity(entries.len());
         for e in entries {
             match out.last_mut() {
-                Some(last) if last.0 == e.0 => *last = e,
+                Some(last) if last.key == e.key => *last = e,
                 _ => out.push(e),
             }
         }
-        LabelSet { entries: out }
+        LabelSet::from_sorted(out)
     }
 }
 
@@ -125,6 +258,11 @@ impl Labels for LabelSet {
     #[inline]
     fn label(&self, key: &str) -> Option<&str> {
         self.get(key)
+    }
+
+    #[inline]
+    fn label_of(&self, key: &Label) -> Option<&str> {
+        self.find(key.as_str(), key.key_hash())
     }
 }
 
@@ -138,11 +276,20 @@ impl<A: Labels, B: Labels> Labels for Chain<A, B> {
     fn label(&self, key: &str) -> Option<&str> {
         self.0.label(key).or_else(|| self.1.label(key))
     }
+
+    #[inline]
+    fn label_of(&self, key: &Label) -> Option<&str> {
+        self.0.label_of(key).or_else(|| self.1.label_of(key))
+    }
 }
 
 impl<L: Labels> Labels for [L] {
     /// The first layer that has the label wins (e.g. own labels, then each profile in order).
     fn label(&self, key: &str) -> Option<&str> {
         self.iter().find_map(|l| l.label(key))
+    }
+
+    fn label_of(&self, key: &Label) -> Option<&str> {
+        self.iter().find_map(|l| l.label_of(key))
     }
 }

@@ -21,6 +21,14 @@
 //! # Ok::<(), palisade_selector::ParseError>(())
 //! ```
 //!
+//! Hostile input is bounded ([`ParseOptions`]): by default 64 KiB of text, and nesting of at most
+//! 256 (parentheses in the text, and `!` / `&&` / `||` nodes inside one another). The parser does
+//! not recurse; the walks of the tree that do (printing, evaluation, analyses) are bounded by the
+//! nesting limit. The canonical form of every accepted selector is accepted with the same limits.
+//!
+//! Evaluation is fastest against a [`LabelSet`]: every parsed [`Label`] carries a hash of its
+//! name, and a label set is a small hash table by that hash.
+//!
 //! Errors own their input and point at the offending byte:
 //!
 //! ```
@@ -30,10 +38,13 @@
 //! ```
 
 mod ast;
+mod bytes;
+mod canonical;
 mod caret;
 mod error;
 mod eval;
 pub mod global_placement;
+mod key_hash;
 mod labels;
 mod parser;
 mod restrictions;

@@ -18,11 +18,14 @@ use crate::{Labels, ParseError};
 ///
 /// Two selectors are equal (and hash equally) when their canonical forms are equal, which is
 /// Calico's `Selector.Equal` (it compares unique IDs, a hash of the canonical form).
+///
+/// The canonical form and the unique ID are computed on first use and kept, as Calico caches
+/// them; parsing alone does neither.
 #[derive(Clone)]
 pub struct Selector {
     expr: Expr,
     source: Box<str>,
-    canonical: Box<str>,
+    canonical: OnceLock<Box<str>>,
     unique_id: OnceLock<Box<str>>,
 }
 
@@ -45,8 +48,13 @@ impl Selector {
 
     /// A selector from an expression built in code; its source text is its canonical form.
     pub fn from_expr(expr: Expr) -> Selector {
-        let canonical: Box<str> = expr.to_string().into();
-        Selector::build_with_canonical(expr, canonical.clone(), canonical)
+        let canonical: Box<str> = expr.canonical_string(64).into();
+        Selector {
+            expr,
+            source: canonical.clone(),
+            canonical: OnceLock::from(canonical),
+            unique_id: OnceLock::new(),
+        }
     }
 
     /// `all()`: matches every endpoint.
@@ -60,15 +68,10 @@ impl Selector {
     }
 
     fn build(expr: Expr, source: Box<str>) -> Selector {
-        let canonical = expr.to_string().into();
-        Selector::build_with_canonical(expr, source, canonical)
-    }
-
-    fn build_with_canonical(expr: Expr, source: Box<str>, canonical: Box<str>) -> Selector {
         Selector {
             expr,
             source,
-            canonical,
+            canonical: OnceLock::new(),
             unique_id: OnceLock::new(),
         }
     }
@@ -85,7 +88,8 @@ impl Selector {
 
     /// Calico's canonical form (`Selector.String()`); the same as `to_string()`.
     pub fn canonical(&self) -> &str {
-        &self.canonical
+        self.canonical
+            .get_or_init(|| self.expr.canonical_string(self.source.len() + 16).into())
     }
 
     /// Calico's unique ID: `"s:"` + base64url-no-pad(SHA-224(`"s:"` + canonical form)).
@@ -93,7 +97,7 @@ impl Selector {
         self.unique_id.get_or_init(|| {
             let digest = Sha224::new()
                 .chain_update(b"s:")
-                .chain_update(self.canonical.as_bytes());
+                .chain_update(self.canonical().as_bytes());
             let mut id = String::with_capacity(40);
             id.push_str("s:");
             URL_SAFE_NO_PAD.encode_string(digest.finalize(), &mut id);
@@ -116,8 +120,16 @@ impl Selector {
     /// (`pcns.`) and service-account (`pcsa.`) selectors. The result is printed and re-parsed, so
     /// a label that becomes longer than 512 bytes is reported as a parse error.
     pub fn with_label_prefix(&self, prefix: &str) -> Result<Selector, ParseError> {
-        let printed = self.expr.with_label_prefix(prefix).to_string();
-        Selector::parse_with(&printed, &ParseOptions::new().max_len(usize::MAX))
+        let printed = self
+            .expr
+            .with_label_prefix(prefix)
+            .canonical_string(self.source.len() * 2);
+        // The printed form nests no deeper than this selector's `&&` / `||` levels, which the
+        // parser that built it limited to at most the ceiling.
+        let options = ParseOptions::new()
+            .max_len(usize::MAX)
+            .max_depth(ParseOptions::MAX_DEPTH_CEILING);
+        Selector::parse_with(&printed, &options)
     }
 
     /// `(self && other)`: a two-operand AND (not flattened into either side).
@@ -130,19 +142,19 @@ impl Selector {
 impl fmt::Display for Selector {
     /// The canonical form.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.canonical)
+        f.write_str(self.canonical())
     }
 }
 
 impl fmt::Debug for Selector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Selector").field(&&*self.canonical).finish()
+        f.debug_tuple("Selector").field(&self.canonical()).finish()
     }
 }
 
 impl PartialEq for Selector {
     fn eq(&self, other: &Selector) -> bool {
-        self.canonical == other.canonical
+        self.canonical() == other.canonical()
     }
 }
 
@@ -150,7 +162,7 @@ impl Eq for Selector {}
 
 impl Hash for Selector {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.canonical.hash(state);
+        self.canonical().hash(state);
     }
 }
 

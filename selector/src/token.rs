@@ -9,7 +9,7 @@ use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till, take_while1};
 use nom::character::complete::{char, space0};
 use nom::combinator::{map, value};
-use nom::sequence::terminated;
+use nom::sequence::{delimited, terminated};
 use nom::{IResult, Parser};
 
 use crate::{ErrorKind, MAX_LABEL_LEN, ParseError, Span};
@@ -89,61 +89,179 @@ fn boundary(input: &str) -> Res<'_, ()> {
     }
 }
 
-/// An operator keyword, tried in Calico's order; only the last word needs a boundary.
+/// An operator keyword (only tried right after a label). Calico tries `contains`, `starts with`,
+/// `ends with`, `not in`, `in` in that order; their first letters differ, so the first byte picks
+/// the one to try. Spaces and tabs may separate two words, or nothing; only the last word needs
+/// a word boundary after it.
 fn keyword_operator(input: &str) -> Res<'_, TokenKind<'_>> {
-    alt((
-        value(TokenKind::Contains, terminated(tag("contains"), boundary)),
-        value(
+    match input.as_bytes().first() {
+        Some(b'c') => {
+            value(TokenKind::Contains, terminated(tag("contains"), boundary)).parse(input)
+        }
+        Some(b's') => value(
             TokenKind::StartsWith,
             terminated((tag("starts"), space0, tag("with")), boundary),
-        ),
-        value(
+        )
+        .parse(input),
+        Some(b'e') => value(
             TokenKind::EndsWith,
             terminated((tag("ends"), space0, tag("with")), boundary),
-        ),
-        value(
+        )
+        .parse(input),
+        Some(b'n') => value(
             TokenKind::NotIn,
             terminated((tag("not"), space0, tag("in")), boundary),
-        ),
-        value(TokenKind::In, terminated(tag("in"), boundary)),
-    ))
-    .parse(input)
-}
-
-/// The punctuation tokens, which are recognised in every position.
-fn punctuation(input: &str) -> Res<'_, TokenKind<'_>> {
-    alt((
-        value(TokenKind::LParen, char('(')),
-        value(TokenKind::RParen, char(')')),
-        value(TokenKind::LBrace, char('{')),
-        value(TokenKind::RBrace, char('}')),
-        value(TokenKind::Comma, char(',')),
-        value(TokenKind::Eq, tag("==")),
-        value(TokenKind::Ne, tag("!=")),
-        value(TokenKind::Not, char('!')),
-        value(TokenKind::And, tag("&&")),
-        value(TokenKind::Or, tag("||")),
-    ))
-    .parse(input)
+        )
+        .parse(input),
+        Some(b'i') => value(TokenKind::In, terminated(tag("in"), boundary)).parse(input),
+        _ => Err(nom::Err::Error(())),
+    }
 }
 
 /// A string literal: from a quote to the next occurrence of the same quote; no escapes.
-fn string_body(quote: char) -> impl FnMut(&str) -> Res<'_, &str> {
-    move |input| {
-        let (rest, _) = char(quote).parse(input)?;
-        let (rest, body) = take_till(|c| c == quote).parse(rest)?;
-        let (rest, _) = char(quote).parse(rest)?;
-        Ok((rest, body))
-    }
+fn string_literal(input: &str) -> Res<'_, &str> {
+    alt((
+        delimited(char('"'), take_till(|c| c == '"'), char('"')),
+        delimited(char('\''), take_till(|c| c == '\''), char('\'')),
+    ))
+    .parse(input)
 }
 
 fn label(input: &str) -> Res<'_, &str> {
     take_while1(is_label_char).parse(input)
 }
 
-/// Byte offset of `rest` inside `full` (`rest` must be a suffix of `full`).
-fn offset(full: &str, rest: &str) -> usize {
-    full.len() - rest.len()
+/// `has(` label `)`, `all(` `)` or `global(` `)`, with spaces/tabs allowed inside the parentheses
+/// (but not between the name and `(`).
+fn function(input: &str) -> Res<'_, TokenKind<'_>> {
+    alt((
+        map(
+            delimited((tag("has("), space0), label, (space0, char(')'))),
+            TokenKind::Has,
+        ),
+        value(TokenKind::All, (tag("all("), space0, char(')'))),
+        value(TokenKind::Global, (tag("global("), space0, char(')'))),
+    ))
+    .parse(input)
+}
+
+/// The function whose name (with its `(`) starts `input`, if any.
+fn function_name(input: &str) -> Option<&'static str> {
+    ["has(", "all(", "global("]
+        .into_iter()
+        .find(|name| input.starts_with(name))
+        .map(|name| &name[..name.len() - 1])
+}
+
+/// Splits `input` into tokens, ending with [`TokenKind::Eof`].
+///
+/// Accepts and rejects exactly what Calico's tokenizer does (SEMANTICS §1.1).
+pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
+    let mut lexer = Lexer::new(input);
+    let mut tokens = Vec::new();
+    loop {
+        let token = lexer.next_token()?;
+        tokens.push(token);
+        if token.kind == TokenKind::Eof {
+            return Ok(tokens);
+        }
+    }
+}
+
+/// The tokenizer as a stream: the parser pulls one token at a time, so parsing needs no token
+/// buffer, and an input that breaks the nesting limit early is never read to its end.
+#[derive(Clone, Debug)]
+pub(crate) struct Lexer<'a> {
+    input: &'a str,
+    /// Byte offset of the next unread byte.
+    pos: usize,
+    /// The previous token was a label: operator keywords are recognised, functions are not.
+    after_label: bool,
+}
+
+impl<'a> Lexer<'a> {
+    pub(crate) fn new(input: &'a str) -> Lexer<'a> {
+        Lexer {
+            input,
+            pos: 0,
+            after_label: false,
+        }
+    }
+
+    /// The next token; [`TokenKind::Eof`] (again and again) at the end of the input.
+    pub(crate) fn next_token(&mut self) -> Result<Token<'a>, ParseError> {
+        let input = self.input;
+        let rest = input[self.pos..].trim_start_matches([' ', '\t']);
+        let start = input.len() - rest.len();
+        let Some(&first) = rest.as_bytes().first() else {
+            self.pos = start;
+            return Ok(Token {
+                kind: TokenKind::Eof,
+                span: Span::new(start, start),
+            });
+        };
+        let second = rest.as_bytes().get(1).copied();
+        let single = |kind| Ok((1, kind));
+        let lexed: Result<(usize, TokenKind<'a>), ParseError> = match first {
+            b'(' => single(TokenKind::LParen),
+            b')' => single(TokenKind::RParen),
+            b'{' => single(TokenKind::LBrace),
+            b'}' => single(TokenKind::RBrace),
+            b',' => single(TokenKind::Comma),
+            b'!' if second == Some(b'=') => Ok((2, TokenKind::Ne)),
+            b'!' => single(TokenKind::Not),
+            b'=' if second == Some(b'=') => Ok((2, TokenKind::Eq)),
+            b'&' if second == Some(b'&') => Ok((2, TokenKind::And)),
+            b'|' if second == Some(b'|') => Ok((2, TokenKind::Or)),
+            b'=' | b'&' | b'|' => {
+                let kind = match first {
+                    b'=' => ErrorKind::ExpectedEqEq,
+                    b'&' => ErrorKind::ExpectedAndAnd,
+                    _ => ErrorKind::ExpectedOrOr,
+                };
+                Err(ParseError::new(input, Span::new(start, start + 1), kind))
+            }
+            b'"' | b'\'' => match string_literal(rest) {
+                Ok((after, body)) => Ok((rest.len() - after.len(), TokenKind::Str(body))),
+                Err(_) => Err(ParseError::new(
+                    input,
+                    Span::new(start, input.len()),
+                    ErrorKind::UnterminatedString {
+                        quote: first as char,
+                    },
+                )),
+            },
+            _ if self.after_label => match keyword_operator(rest) {
+                Ok((after, kind)) => Ok((rest.len() - after.len(), kind)),
+                Err(_) => Err(operator_error(input, start)),
+            },
+            _ => match function_name(rest) {
+                Some(name) => match function(rest) {
+                    Ok((after, kind)) => Ok((rest.len() - after.len(), kind)),
+                    Err(_) => Err(function_error(input, start, name)),
+                },
+                None => match label(rest) {
+                    Ok((after, text)) => {
+                        check_label_len(input, start, text)?;
+                        Ok((rest.len() - after.len(), TokenKind::Label(text)))
+                    }
+                    Err(_) => Err(bad_char(input, start, ErrorKind::UnexpectedCharacter)),
+                },
+            },
+        };
+        let (len, kind) = lexed?;
+        if let TokenKind::Has(text) = kind {
+            let inside = &rest["has(".len()..];
+            let spaces = inside.len() - inside.trim_start_matches([' ', '\t']).len();
+            check_label_len(input, start + "has(".len() + spaces, text)?;
+        }
+        self.pos = start + len;
+        self.after_label = matches!(kind, TokenKind::Label(_));
+        Ok(Token {
+            kind,
+            span: Span::new(start, start + len),
+        })
+    }
 }
 
 /// The error for an unexpected byte at `at`: a line break gets its own kind.
@@ -168,123 +286,40 @@ fn check_label_len(full: &str, start: usize, text: &str) -> Result<(), ParseErro
     Ok(())
 }
 
-/// Lexes a function call whose name (with its `(`) has been matched: `has(` label `)`, `all(` `)`
-/// or `global(` `)`, with spaces/tabs allowed inside the parentheses.
-fn function<'a>(
-    full: &'a str,
-    start: usize,
-    after_paren: &'a str,
-    name: &'static str,
-) -> Result<(&'a str, TokenKind<'a>), ParseError> {
-    let (rest, _) = space0::<_, ()>(after_paren).unwrap_or((after_paren, ""));
-    let (rest, kind) = if name == "has" {
-        let at = offset(full, rest);
-        let Ok((after, text)) = label(rest) else {
-            return Err(match full[at..].chars().next() {
-                Some('\n' | '\r') => bad_char(full, at, ErrorKind::UnexpectedCharacter),
-                Some(c) => ParseError::new(
-                    full,
-                    Span::new(at, at + c.len_utf8()),
-                    ErrorKind::ExpectedLabelInHas,
-                ),
-                None => ParseError::new(full, Span::new(at, at), ErrorKind::ExpectedLabelInHas),
-            });
-        };
-        check_label_len(full, at, text)?;
-        let (after, _) = space0::<_, ()>(after).unwrap_or((after, ""));
-        (after, TokenKind::Has(text))
-    } else if name == "all" {
-        (rest, TokenKind::All)
-    } else {
-        (rest, TokenKind::Global)
-    };
-    match char::<_, ()>(')').parse(rest) {
-        Ok((rest, _)) => Ok((rest, kind)),
-        Err(_) => {
-            let at = offset(full, rest);
-            match rest.chars().next() {
-                Some('\n' | '\r') => Err(bad_char(full, at, ErrorKind::UnexpectedCharacter)),
-                _ => Err(ParseError::new(
-                    full,
-                    Span::new(start, at.max(start + name.len() + 1)),
-                    ErrorKind::ExpectedFunctionRParen { function: name },
-                )),
+/// Why `name(` at `start` is not a complete function call.
+fn function_error(full: &str, start: usize, name: &'static str) -> ParseError {
+    let open_end = start + name.len() + 1;
+    let inside = full[open_end..].trim_start_matches([' ', '\t']);
+    let mut at = full.len() - inside.len();
+    if name == "has" {
+        match label(inside) {
+            Err(_) => {
+                return match full[at..].chars().next() {
+                    Some('\n' | '\r') => bad_char(full, at, ErrorKind::UnexpectedCharacter),
+                    Some(c) => ParseError::new(
+                        full,
+                        Span::new(at, at + c.len_utf8()),
+                        ErrorKind::ExpectedLabelInHas,
+                    ),
+                    None => ParseError::new(full, Span::new(at, at), ErrorKind::ExpectedLabelInHas),
+                };
+            }
+            Ok((after, text)) => {
+                if let Err(e) = check_label_len(full, at, text) {
+                    return e;
+                }
+                let after = after.trim_start_matches([' ', '\t']);
+                at = full.len() - after.len();
             }
         }
     }
-}
-
-/// Splits `input` into tokens, ending with [`TokenKind::Eof`].
-///
-/// Accepts and rejects exactly what Calico's tokenizer does (SEMANTICS §1.1).
-pub fn tokenize(input: &str) -> Result<Vec<Token<'_>>, ParseError> {
-    let mut tokens: Vec<Token<'_>> = Vec::with_capacity(input.len() / 4 + 2);
-    let mut rest = input;
-    loop {
-        rest = space0::<_, ()>(rest).map_or(rest, |(r, _)| r);
-        let start = offset(input, rest);
-        let Some(&first) = rest.as_bytes().first() else {
-            tokens.push(Token {
-                kind: TokenKind::Eof,
-                span: Span::new(start, start),
-            });
-            return Ok(tokens);
-        };
-        let after_label = matches!(
-            tokens.last(),
-            Some(Token {
-                kind: TokenKind::Label(_),
-                ..
-            })
-        );
-        let (next, kind) = match first {
-            b'(' | b')' | b'{' | b'}' | b',' | b'!' => punctuation(rest)
-                .map_err(|_| bad_char(input, start, ErrorKind::UnexpectedCharacter))?,
-            b'=' | b'&' | b'|' => punctuation(rest).map_err(|_| {
-                let kind = match first {
-                    b'=' => ErrorKind::ExpectedEqEq,
-                    b'&' => ErrorKind::ExpectedAndAnd,
-                    _ => ErrorKind::ExpectedOrOr,
-                };
-                ParseError::new(input, Span::new(start, start + 1), kind)
-            })?,
-            b'"' | b'\'' => {
-                let quote = first as char;
-                map(string_body(quote), TokenKind::Str)
-                    .parse(rest)
-                    .map_err(|_| {
-                        ParseError::new(
-                            input,
-                            Span::new(start, input.len()),
-                            ErrorKind::UnterminatedString { quote },
-                        )
-                    })?
-            }
-            _ if after_label => match keyword_operator(rest) {
-                Ok(ok) => ok,
-                Err(_) => return Err(operator_error(input, start)),
-            },
-            _ => {
-                if let Some(after) = rest.strip_prefix("has(") {
-                    function(input, start, after, "has")?
-                } else if let Some(after) = rest.strip_prefix("all(") {
-                    function(input, start, after, "all")?
-                } else if let Some(after) = rest.strip_prefix("global(") {
-                    function(input, start, after, "global")?
-                } else {
-                    let (after, text) = label(rest)
-                        .map_err(|_| bad_char(input, start, ErrorKind::UnexpectedCharacter))?;
-                    check_label_len(input, start, text)?;
-                    (after, TokenKind::Label(text))
-                }
-            }
-        };
-        let end = offset(input, next);
-        tokens.push(Token {
-            kind,
-            span: Span::new(start, end),
-        });
-        rest = next;
+    match full.as_bytes().get(at) {
+        Some(b'\n' | b'\r') => bad_char(full, at, ErrorKind::UnexpectedCharacter),
+        _ => ParseError::new(
+            full,
+            Span::new(start, at.max(open_end)),
+            ErrorKind::ExpectedFunctionRParen { function: name },
+        ),
     }
 }
 

@@ -333,6 +333,37 @@ fn spans_cover_the_nodes() {
     assert_eq!(&text[sel.expr().span.range()], text);
 }
 
+#[test]
+fn group_spans_cover_their_parentheses_and_negations() {
+    let text = "!(has(a) || has(b)) && ( c == 'x' )";
+    let sel = Selector::parse(text).unwrap();
+    let ExprKind::And(ops) = &sel.expr().kind else {
+        panic!("{sel}")
+    };
+    let spans: Vec<&str> = ops
+        .as_slice()
+        .iter()
+        .map(|e| &text[e.span.range()])
+        .collect();
+    assert_eq!(spans, ["!(has(a) || has(b))", "( c == 'x' )"]);
+    let ExprKind::Not(inner) = &ops.as_slice()[0].kind else {
+        panic!("{sel}")
+    };
+    assert_eq!(&text[inner.span.range()], "(has(a) || has(b))");
+}
+
+#[test]
+fn a_lexical_error_anywhere_wins_over_an_earlier_grammar_error() {
+    // Calico tokenizes the whole selector before it parses it.
+    assert_eq!(err("== 'x'\n"), ErrorKind::LineBreak);
+    assert_eq!(err("'x' == a &"), ErrorKind::ExpectedAndAnd);
+    assert_eq!(err("a == 'x' b == 'y' ="), ErrorKind::ExpectedEqEq);
+    let e = Selector::parse("(has(a) has(b)) && c == 'x\n").unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::UnterminatedString { quote: '\'' });
+    // Without one, the grammar error stands.
+    assert_eq!(err("'x' == a"), ErrorKind::UnexpectedToken);
+}
+
 // --- §1.3 evaluation ------------------------------------------------------------------------
 
 #[test]

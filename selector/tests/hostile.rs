@@ -39,6 +39,42 @@ fn nesting_is_limited() {
 }
 
 #[test]
+fn the_canonical_form_of_an_accepted_selector_is_accepted_too() {
+    // One parenthesis per level of the text, but two levels of `&&` / `||`, each of which the
+    // canonical form parenthesises: the limit counts the levels of the expression.
+    let nest = |n: usize| {
+        let mut s = "has(z)".to_owned();
+        for _ in 0..n {
+            s = format!("has(x) || has(y) && ({s})");
+        }
+        s
+    };
+    let max_paren_depth = |s: &str| {
+        let (mut depth, mut max) = (0usize, 0usize);
+        for c in s.chars() {
+            match c {
+                '(' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                ')' => depth -= 1,
+                _ => {}
+            }
+        }
+        max
+    };
+    let text = nest(128);
+    let sel = Selector::parse(&text).unwrap();
+    let canonical = sel.to_string();
+    // `has(` adds one to both.
+    assert_eq!(max_paren_depth(&text), 128 + 1);
+    assert_eq!(max_paren_depth(&canonical), 256 + 1);
+    assert_eq!(Selector::parse(&canonical).unwrap(), sel);
+    let e = Selector::parse(&nest(129)).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::TooDeep { limit: 256 });
+}
+
+#[test]
 fn negation_and_parens_interleaved_at_the_depth_limit_print_and_evaluate() {
     let n = ParseOptions::MAX_DEPTH_CEILING;
     let s = format!("{}has(a){}", "!(".repeat(n), ")".repeat(n));
@@ -48,43 +84,64 @@ fn negation_and_parens_interleaved_at_the_depth_limit_print_and_evaluate() {
     assert_eq!(sel.label_restrictions().len(), if n == 1 { 1 } else { 0 });
 }
 
+const MB: usize = 1 << 20;
+/// Inputs that test structure (no recursion, no quadratic work) rather than speed: big enough to
+/// overflow any stack if the parser recursed per token, small enough for a fast debug test run.
+const QUARTER_MB: usize = MB / 4;
+
 #[test]
-fn one_megabyte_inputs_fail_or_succeed_without_overflow() {
-    let mb = 1 << 20;
-    // Garbage bytes.
-    let garbage: String = (0..mb)
+fn a_megabyte_of_garbage_fails_fast() {
+    let garbage: String = (0..MB)
         .map(|i| (b'!' + (i * 7919 % 90) as u8) as char)
         .collect();
+    // At most one linear pass over the input.
     assert!(Selector::parse_with(&garbage, &big()).is_err());
-    // Only opening parens: stopped at the depth limit.
-    let parens = "(".repeat(mb);
+    // With the default limits it is rejected before it is even read.
     assert!(matches!(
-        Selector::parse_with(&parens, &big()).unwrap_err().kind(),
-        ErrorKind::TooDeep { .. }
+        Selector::parse(&garbage).unwrap_err().kind(),
+        ErrorKind::TooLong { .. }
     ));
-    // A megabyte of `!`: collapsed by parity, then unexpected end.
-    let bangs = "!".repeat(mb);
+}
+
+#[test]
+fn a_megabyte_of_open_parentheses_stops_at_the_depth_limit() {
+    let parens = "(".repeat(MB);
+    let e = Selector::parse_with(&parens, &big()).unwrap_err();
+    assert_eq!(e.kind(), &ErrorKind::TooDeep { limit: 256 });
+    assert_eq!(e.span().start, 256);
+}
+
+#[test]
+fn a_long_run_of_negations_collapses_by_parity() {
+    let bangs = "!".repeat(QUARTER_MB);
     assert_eq!(
         Selector::parse_with(&bangs, &big()).unwrap_err().kind(),
         &ErrorKind::UnexpectedEof
     );
-    let bangs = format!("{}has(a)", "!".repeat(mb));
+    let bangs = format!("{}has(a)", "!".repeat(QUARTER_MB + 1));
     assert_eq!(
         Selector::parse_with(&bangs, &big()).unwrap().to_string(),
-        "has(a)"
+        "!has(a)"
     );
-    // A long flat chain is n-ary: no depth at all.
-    let chain = vec!["a == 'x'"; mb / 12].join(" && ");
+}
+
+#[test]
+fn a_long_chain_is_flat() {
+    // `&&` chains are n-ary: no depth at all.
+    let chain = vec!["a == 'x'"; QUARTER_MB / 12].join(" && ");
     let sel = Selector::parse_with(&chain, &big()).unwrap();
     assert!(!sel.matches(&palisade_selector::LabelSet::new()));
-    // An unterminated string at the start.
-    let s = format!("a == '{}", "x".repeat(mb));
+    assert_eq!(sel.to_string().len(), chain.len() + 2);
+}
+
+#[test]
+fn long_string_and_set_literals() {
+    let s = format!("a == '{}", "x".repeat(MB));
     assert!(matches!(
         Selector::parse_with(&s, &big()).unwrap_err().kind(),
-        ErrorKind::UnterminatedString { .. }
+        ErrorKind::UnterminatedString { quote: '\'' }
     ));
-    // A huge set literal.
-    let set = format!("a in {{{}}}", vec!["'v'"; mb / 5].join(","));
+    let set = format!("a in {{{}}}", vec!["'v'"; QUARTER_MB / 4].join(","));
     assert_eq!(
         Selector::parse_with(&set, &big()).unwrap().to_string(),
         r#"a in {"v"}"#
@@ -103,4 +160,46 @@ fn error_display_of_long_input_is_windowed() {
     let col = caret_line.chars().position(|c| c == '^').unwrap();
     let under: String = input_line.chars().skip(col).take(2).collect();
     assert_eq!(under, "==", "{shown}");
+}
+
+#[test]
+fn deepest_accepted_selectors_print_evaluate_and_analyse() {
+    // Walks of the expression (print, evaluate, clone, drop, analyses) recurse, bounded by the
+    // nesting limit. At the ceiling they fit, in a debug build (the hungriest), in half of the
+    // 2 MiB a spawned thread gets by default.
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(deepest)
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+const STACK: usize = 1 << 20;
+
+fn deepest() {
+    // Each level adds `!`, `||`, `!`, `&&`: four nodes on the path to the innermost leaf.
+    let ceiling = ParseOptions::MAX_DEPTH_CEILING;
+    let mut s = "has(a)".to_owned();
+    for i in 0..ceiling / 4 {
+        s = if i % 2 == 0 {
+            format!("!(has(x) || !(has(y) && {s}))")
+        } else {
+            format!("!(x == 'v' && !(y in {{'1'}} || {s}))")
+        };
+    }
+    let options = big().max_depth(ceiling);
+    let sel = Selector::parse_with(&s, &options).expect("at the limit");
+    let printed = sel.to_string();
+    let again = Selector::parse_with(&printed, &options).expect("canonical form parses");
+    assert_eq!(again.to_string(), printed);
+    assert_eq!(again, sel);
+    let labels: palisade_selector::LabelSet = [("a", "")].into_iter().collect();
+    assert_eq!(sel.matches(&labels), again.matches(&labels));
+    let _ = sel.label_restrictions();
+    assert!(sel.with_label_prefix("p.").is_ok());
+    assert_eq!(sel.clone().unique_id(), again.unique_id());
+    // One more negation is one level too many.
+    let e = Selector::parse_with(&format!("!({s})"), &options).expect_err("over the limit");
+    assert_eq!(e.kind(), &ErrorKind::TooDeep { limit: ceiling });
 }

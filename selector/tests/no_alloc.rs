@@ -4,7 +4,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 
-use palisade_selector::{LabelSet, Selector};
+use palisade_selector::{Chain, LabelSet, Selector};
 
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
@@ -64,6 +64,9 @@ fn evaluation_does_not_allocate() {
         .collect();
     let btree: BTreeMap<String, String> = pairs.iter().cloned().collect();
     let hash: HashMap<String, String> = pairs.iter().cloned().collect();
+    let inherited: LabelSet = [("team", "payments"), ("zone", "b")].into_iter().collect();
+    let chain = Chain(&set, &inherited);
+    let layers = [set.clone(), inherited.clone()];
     let selectors: Vec<Selector> = SELECTORS
         .iter()
         .map(|s| Selector::parse(s).unwrap())
@@ -76,6 +79,8 @@ fn evaluation_does_not_allocate() {
                 matched += usize::from(sel.matches(&set));
                 matched += usize::from(sel.matches(&btree));
                 matched += usize::from(sel.matches(&hash));
+                matched += usize::from(sel.matches(&chain));
+                matched += usize::from(sel.matches(&layers[..]));
             }
         }
     });

@@ -1,7 +1,5 @@
 //! Label-restriction analysis (SEMANTICS §1.6) and `global()` placement (§1.7).
 
-use std::collections::BTreeSet;
-
 use palisade_selector::global_placement::{
     GlobalPlacementErrorKind, check_global_forbidden, check_namespace_selector_global,
 };
@@ -142,7 +140,6 @@ fn restrictions_never_exclude_a_match() {
             }
         }
     }
-    let _unused: BTreeSet<String> = BTreeSet::new();
 }
 
 #[test]
@@ -175,6 +172,8 @@ fn namespace_selector_allows_global_only_alone() {
         "(global())",
         "global() || global()",
         "a == 'global('",
+        "global() & has(a)",
+        "global()\n",
     ] {
         let e = check_namespace_selector_global(bad).unwrap_err();
         assert_eq!(e.kind(), GlobalPlacementErrorKind::Combined, "{bad:?}");
