@@ -31,6 +31,15 @@ pub enum EngineError {
         /// What it cannot do.
         reason: String,
     },
+    /// The request cannot be evaluated as given (e.g. an HTTP path that does not start with
+    /// `/`; SEMANTICS appendix A27).
+    #[error("{engine}: invalid request: {reason}")]
+    InvalidRequest {
+        /// Engine name.
+        engine: String,
+        /// What is wrong with the request.
+        reason: String,
+    },
     /// The engine failed (e.g. a kernel call).
     #[error("{engine} failed: {message}")]
     Failed {

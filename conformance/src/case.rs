@@ -119,6 +119,9 @@ pub enum Topic {
     Fragments,
     /// Policies taken from `shared/seeds/`, with a small cluster around them.
     Seeds,
+    /// Found by the generators and shrunk (expectations are the reference evaluator's
+    /// decisions until reviewed).
+    Generated,
 }
 
 impl Topic {
@@ -158,6 +161,7 @@ impl Topic {
         Topic::Http,
         Topic::Fragments,
         Topic::Seeds,
+        Topic::Generated,
     ];
 
     /// The name used in case files (kebab-case).
@@ -197,6 +201,7 @@ impl Topic {
             Topic::Http => "http",
             Topic::Fragments => "fragments",
             Topic::Seeds => "seeds",
+            Topic::Generated => "generated",
         }
     }
 }
@@ -677,5 +682,254 @@ impl PolicyKindName {
 impl fmt::Display for PolicyKindName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl PolicyKindName {
+    /// Every policy kind.
+    pub const ALL: &'static [PolicyKindName] = &[
+        PolicyKindName::NetworkPolicy,
+        PolicyKindName::GlobalNetworkPolicy,
+        PolicyKindName::StagedNetworkPolicy,
+        PolicyKindName::StagedGlobalNetworkPolicy,
+        PolicyKindName::StagedKubernetesNetworkPolicy,
+        PolicyKindName::KubernetesNetworkPolicy,
+        PolicyKindName::AdminNetworkPolicy,
+        PolicyKindName::BaselineAdminNetworkPolicy,
+        PolicyKindName::ClusterNetworkPolicy,
+    ];
+
+    /// The kind for its name (as [`PolicyKindName::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<PolicyKindName> {
+        PolicyKindName::ALL
+            .iter()
+            .copied()
+            .find(|k| k.as_str() == name)
+    }
+}
+
+impl FlowVerdict {
+    /// `allow` or `deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlowVerdict::Allow => "allow",
+            FlowVerdict::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for FlowVerdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Writes `value` as a YAML scalar: plain when that reads back as the same string, else
+/// double-quoted (JSON quoting, which YAML reads).
+pub(crate) fn yaml_scalar(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'/' | b'-'))
+        && value
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphabetic())
+        && !matches!(
+            value.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
+    if plain {
+        value.to_owned()
+    } else {
+        serde_json::Value::String(value.to_owned()).to_string()
+    }
+}
+
+impl fmt::Display for ExpectedDecision {
+    /// The case-file notation of DECISIONS D7, e.g. `{verdict: deny, by: rule, tier: default,
+    /// policy: p1, kind: GlobalNetworkPolicy, rule: 0}`, so that a report line can be pasted into a
+    /// case file.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{{verdict: {}, by: {}",
+            self.verdict,
+            self.origin.by().as_str()
+        )?;
+        match &self.origin {
+            ExpectedOrigin::Rule { tier, policy, rule } => {
+                write!(
+                    f,
+                    ", tier: {}, policy: {}, kind: {}",
+                    yaml_scalar(tier),
+                    yaml_scalar(&policy.name),
+                    policy.kind
+                )?;
+                if let Some(ns) = &policy.namespace {
+                    write!(f, ", namespace: {}", yaml_scalar(ns))?;
+                }
+                write!(f, ", rule: {rule}")?;
+            }
+            ExpectedOrigin::EndOfTier { tier } => write!(f, ", tier: {}", yaml_scalar(tier))?,
+            ExpectedOrigin::Profile { profile, rule } => write!(
+                f,
+                ", policy: {}, kind: Profile, rule: {rule}",
+                yaml_scalar(profile)
+            )?,
+            ExpectedOrigin::Failsafe { rule } => write!(f, ", rule: {rule}")?,
+            ExpectedOrigin::NoMatch | ExpectedOrigin::Default => {}
+        }
+        f.write_str("}")
+    }
+}
+
+/// One of the things a flow's outcome is made of, as named in case files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OutcomeField {
+    /// The overall verdict.
+    Verdict,
+    /// The source side's decision.
+    Egress,
+    /// The destination side's decision.
+    Ingress,
+    /// The inbound `via` host endpoint's decision.
+    ForwardIn,
+    /// The outbound `via` host endpoint's decision.
+    ForwardOut,
+}
+
+impl OutcomeField {
+    /// The decision fields, in report order.
+    pub const SIDES: [OutcomeField; 4] = [
+        OutcomeField::Egress,
+        OutcomeField::Ingress,
+        OutcomeField::ForwardIn,
+        OutcomeField::ForwardOut,
+    ];
+
+    /// The key used in case files (`verdict`, `egress`, `ingress`, `forwardIn`, `forwardOut`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutcomeField::Verdict => "verdict",
+            OutcomeField::Egress => "egress",
+            OutcomeField::Ingress => "ingress",
+            OutcomeField::ForwardIn => "forwardIn",
+            OutcomeField::ForwardOut => "forwardOut",
+        }
+    }
+}
+
+impl fmt::Display for OutcomeField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Outcome {
+    /// The decision of one side (`None` for [`OutcomeField::Verdict`] and for absent sides).
+    pub fn side(&self, field: OutcomeField) -> Option<&ExpectedDecision> {
+        match field {
+            OutcomeField::Verdict => None,
+            OutcomeField::Egress => self.egress.as_ref(),
+            OutcomeField::Ingress => self.ingress.as_ref(),
+            OutcomeField::ForwardIn => self.forward_in.as_ref(),
+            OutcomeField::ForwardOut => self.forward_out.as_ref(),
+        }
+    }
+
+    /// The fields in which `other` differs from `self` (verdict first, then the sides in
+    /// [`OutcomeField::SIDES`] order). Two decisions agree when verdict and deciding origin are
+    /// equal (DECISIONS D7).
+    pub fn differences(&self, other: &Outcome) -> Vec<OutcomeField> {
+        let mut out = Vec::new();
+        if self.verdict != other.verdict {
+            out.push(OutcomeField::Verdict);
+        }
+        for side in OutcomeField::SIDES {
+            if self.side(side) != other.side(side) {
+                out.push(side);
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Outcome {
+    /// `verdict: deny, egress: {...}, ingress: null` (absent forward sides are left out).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "verdict: {}", self.verdict)?;
+        for side in OutcomeField::SIDES {
+            match self.side(side) {
+                Some(d) => write!(f, ", {side}: {d}")?,
+                None if matches!(side, OutcomeField::Egress | OutcomeField::Ingress) => {
+                    write!(f, ", {side}: null")?
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for FlowSpec {
+    /// The text form verbatim, or the object form as a one-line YAML flow mapping.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlowSpec::Text(text) => f.write_str(text),
+            FlowSpec::Object(o) => o.fmt(f),
+        }
+    }
+}
+
+impl fmt::Display for FlowObject {
+    /// A one-line YAML flow mapping with the fields that are set, as written in case files.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{{src: {}, dst: {}, protocol: ",
+            yaml_scalar(&self.src),
+            yaml_scalar(&self.dst)
+        )?;
+        match self.protocol {
+            FlowProtocol::Number(n) => write!(f, "{n}")?,
+            FlowProtocol::Tcp => f.write_str("TCP")?,
+            FlowProtocol::Udp => f.write_str("UDP")?,
+            FlowProtocol::Sctp => f.write_str("SCTP")?,
+            FlowProtocol::UdpLite => f.write_str("UDPLite")?,
+            FlowProtocol::Icmp => f.write_str("ICMP")?,
+            FlowProtocol::IcmpV6 => f.write_str("ICMPv6")?,
+        }
+        if let Some(p) = self.dst_port {
+            write!(f, ", dstPort: {p}")?;
+        }
+        if let Some(p) = self.src_port {
+            write!(f, ", srcPort: {p}")?;
+        }
+        if let Some(t) = self.icmp_type {
+            write!(f, ", icmpType: {t}")?;
+        }
+        if let Some(c) = self.icmp_code {
+            write!(f, ", icmpCode: {c}")?;
+        }
+        match self.ip_version {
+            Some(IpFamily::V4) => f.write_str(", ipVersion: 4")?,
+            Some(IpFamily::V6) => f.write_str(", ipVersion: 6")?,
+            None => {}
+        }
+        if !self.via.is_empty() {
+            let via: Vec<String> = self.via.iter().map(|v| yaml_scalar(v)).collect();
+            write!(f, ", via: [{}]", via.join(", "))?;
+        }
+        if self.fragment {
+            f.write_str(", fragment: true")?;
+        }
+        if let Some(m) = &self.method {
+            write!(f, ", method: {}", yaml_scalar(m))?;
+        }
+        if let Some(p) = &self.path {
+            write!(f, ", path: {}", yaml_scalar(p))?;
+        }
+        f.write_str("}")
     }
 }

@@ -75,14 +75,29 @@
 //! `semantics` field.
 
 mod case;
+pub mod cluster;
+pub mod differential;
+pub mod documents;
+pub mod engines;
+pub mod expand;
+pub mod generate;
 mod load;
+pub mod outcome;
 mod problem;
 mod raw;
+pub mod report;
+pub mod runner;
+pub mod write;
 
 pub use case::{
     By, Case, CaseOptions, DecisionVerdict, EngineName, Expectation, ExpectedDecision,
     ExpectedOrigin, FlowCase, FlowObject, FlowProtocol, FlowSpec, FlowVerdict, HttpOption,
-    IpFamily, Outcome, PolicyKindName, PolicyRef, Topic,
+    IpFamily, Outcome, OutcomeField, PolicyKindName, PolicyRef, Topic,
 };
+pub use cluster::{Cluster, ClusterError, Mode};
+pub use engines::{Availability, EngineAdapter, FlowEngine, FlowEvaluator, Unavailable};
+pub use expand::{ExpandError, Expander, expand, expand_case};
 pub use load::{Corpus, LoadedCase, corpus_dir, load_corpus, load_dir, load_files, parse_file};
 pub use problem::{LoadError, Problem, ProblemKind};
+pub use report::{Failure, FailureKind, Report};
+pub use runner::{ConfigError, NameFilter, RunConfig, Runner};

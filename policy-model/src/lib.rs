@@ -25,12 +25,32 @@
 //! # Kubernetes types
 //!
 //! The Kubernetes kinds are Palisade's own minimal serde types (in [`kube`]), not
-//! `k8s-openapi`'s. A library may not pick a `k8s-openapi` version feature (only binaries may),
-//! `k8s-openapi` compiles every API group (a large part of a clean build), and its types cannot
-//! carry parsed values (selectors, CIDRs, port names) or tell the loader which structs are
-//! *open* (pod specs, containers: real manifests carry many fields that do not matter to
-//! policy). The own types keep the build lean and the field paths of errors exact. Conversions
-//! from `k8s-openapi` objects are not provided.
+//! `k8s-openapi`'s, to keep the build lean and the loader precise:
+//!
+//! - `k8s-openapi` compiles every API group of a Kubernetes release (a large part of a clean
+//!   build) and forces a version choice on every dependent: a library may not pick its
+//!   `v1_*` feature (only binaries may), so each crate above it would inherit the choice.
+//!   Policy needs six kinds and a small subset of their fields.
+//! - The loader's strict and lenient modes, "did you mean" hints and exact field paths need
+//!   decoders of our own: types that hold parsed values (IP addresses, CIDRs, protocols) and
+//!   that mark which structs are *open* (pod specs, containers: real manifests carry many fields
+//!   that do not matter to policy).
+//!
+//! Programs that hold `k8s-openapi` objects (a controller built on `kube`) enable the crate
+//! feature `k8s-openapi`. It adds `TryFrom<&k8s_openapi::…>` conversions, in module
+//! `kube::from_k8s_openapi`, into the typed Namespace, Pod, ServiceAccount, Service,
+//! EndpointSlice and NetworkPolicy, and into [`Resource`] (validated and defaulted exactly as
+//! the loader does). The library never selects a Kubernetes version; the binary enables one
+//! `k8s-openapi/v1_*` feature:
+//!
+//! ```toml
+//! [dependencies]
+//! palisade-policy-model = { version = "0.1", features = ["k8s-openapi"] }
+//! k8s-openapi = { version = "0.29", features = ["v1_37"] }
+//! ```
+//!
+//! (For this crate's own tests: `cargo test -p palisade-policy-model --features
+//! k8s-openapi,k8s-openapi/latest --test k8s_openapi`.)
 
 pub mod admin;
 pub mod calico;

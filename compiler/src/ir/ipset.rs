@@ -335,6 +335,16 @@ impl IpSets {
         self.sets.insert(set.id.clone(), Arc::new(set))
     }
 
+    /// Adds or replaces an already shared set, returning the previous one.
+    pub fn insert_shared(&mut self, set: Arc<IpSet>) -> Option<Arc<IpSet>> {
+        self.sets.insert(set.id.clone(), set)
+    }
+
+    /// The shared handle of the set with this ID.
+    pub fn get_shared(&self, id: &IpSetId) -> Option<&Arc<IpSet>> {
+        self.sets.get(id)
+    }
+
     /// Removes a set.
     pub fn remove(&mut self, id: &IpSetId) -> Option<Arc<IpSet>> {
         self.sets.remove(id)

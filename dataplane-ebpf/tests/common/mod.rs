@@ -1,0 +1,4 @@
+//! Shared test support.
+
+pub(crate) mod generate;
+pub(crate) mod kernel;
