@@ -28,6 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use palisade_benches::rng::Rng;
 use palisade_cli::backend::{Backend, Evaluator};
 use palisade_cli::cluster::Cluster;
 use palisade_cli::eval::{EvalConfig, OutputFormat, Summary, run_eval};
@@ -40,22 +41,6 @@ const PODS_PER_NAMESPACE: usize = 30;
 const FLOWS: usize = 150_000;
 const APPS: [&str; 3] = ["web", "api", "db"];
 const TCP_PORTS: [u16; 7] = [80, 443, 8080, 5432, 6379, 22, 9090];
-
-/// A small deterministic generator (xorshift64*), so every run evaluates the same flows.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 fn pod_name(ns: usize, i: usize) -> String {
     format!("ns-{ns}/{}-{i}", APPS[i % APPS.len()])
@@ -151,23 +136,23 @@ fn policies() -> String {
 fn flows() -> String {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut out = String::with_capacity(FLOWS * 96);
-    let pod = |rng: &mut Rng| (rng.below(NAMESPACES), rng.below(PODS_PER_NAMESPACE));
+    let pod = |rng: &mut Rng| (rng.index(NAMESPACES), rng.index(PODS_PER_NAMESPACE));
     for _ in 0..FLOWS {
         let (sn, si) = pod(&mut rng);
         let (dn, di) = pod(&mut rng);
-        let (src, dst) = match rng.below(20) {
+        let (src, dst) = match rng.index(20) {
             0 | 1 => (pod_ip(sn, si), pod_ip(dn, di)),
             2 => (
-                format!("203.0.113.{}", rng.below(250) + 1),
+                format!("203.0.113.{}", rng.index(250) + 1),
                 pod_name(dn, di),
             ),
             3 => (
                 pod_name(sn, si),
-                format!("198.51.100.{}", rng.below(250) + 1),
+                format!("198.51.100.{}", rng.index(250) + 1),
             ),
             _ => (pod_name(sn, si), pod_name(dn, di)),
         };
-        let _ = match rng.below(20) {
+        let _ = match rng.index(20) {
             0 => writeln!(
                 out,
                 r#"{{"src": "{src}", "dst": "{dst}", "protocol": "ICMP", "icmpType": 8, "icmpCode": 0}}"#
@@ -175,13 +160,13 @@ fn flows() -> String {
             1..=4 => writeln!(
                 out,
                 r#"{{"src": "{src}", "dst": "{dst}", "protocol": "UDP", "dstPort": {}}}"#,
-                if rng.below(2) == 0 { 53 } else { 8125 }
+                if rng.index(2) == 0 { 53 } else { 8125 }
             ),
             _ => writeln!(
                 out,
                 r#"{{"src": "{src}", "dst": "{dst}", "protocol": "TCP", "dstPort": {}, "srcPort": {}}}"#,
-                TCP_PORTS[rng.below(TCP_PORTS.len())],
-                32768 + rng.below(28000)
+                TCP_PORTS[rng.index(TCP_PORTS.len())],
+                32768 + rng.index(28000)
             ),
         };
     }

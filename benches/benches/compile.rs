@@ -21,65 +21,13 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::measurement::Measurement;
 use criterion::{Criterion, criterion_group, criterion_main};
+use palisade_benches::cpu_time::ThreadCpuTime;
+use palisade_benches::process::peak_rss;
 use palisade_compiler::testing::scale::{Scale, ScaleConfig};
 use palisade_compiler::{CompileOptions, Compiler};
 use palisade_policy_model::model::{Item, PolicyKind, ResourceKey};
-use rustix::time::{ClockId, clock_gettime};
-
-/// CPU time consumed by the calling thread (`CLOCK_THREAD_CPUTIME_ID`), in nanoseconds.
-struct ThreadCpuTime;
-
-fn thread_cpu_ns() -> u64 {
-    let t = clock_gettime(ClockId::ThreadCPUTime);
-    let secs = u64::try_from(t.tv_sec).unwrap_or(0);
-    let nanos = u64::try_from(t.tv_nsec).unwrap_or(0);
-    secs * 1_000_000_000 + nanos
-}
-
-impl Measurement for ThreadCpuTime {
-    type Intermediate = u64;
-    type Value = u64;
-
-    fn start(&self) -> u64 {
-        thread_cpu_ns()
-    }
-
-    fn end(&self, start: u64) -> u64 {
-        thread_cpu_ns().saturating_sub(start)
-    }
-
-    fn add(&self, a: &u64, b: &u64) -> u64 {
-        a + b
-    }
-
-    fn zero(&self) -> u64 {
-        0
-    }
-
-    fn to_f64(&self, value: &u64) -> f64 {
-        *value as f64
-    }
-
-    /// Nanoseconds, shown like wall-clock durations.
-    fn formatter(&self) -> &dyn ValueFormatter {
-        static WALL_TIME: WallTime = WallTime;
-        WALL_TIME.formatter()
-    }
-}
-
-/// The process's peak resident set, from `/proc/self/status`.
-fn peak_rss() -> String {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM"))
-                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
-        })
-        .unwrap_or_else(|| "unknown".to_owned())
-}
 
 /// A change and its undo, applied alternately.
 struct Toggle {

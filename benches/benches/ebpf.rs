@@ -2,12 +2,9 @@
 //! (the kernel times the program runs alone, averaged over the repetitions).
 //!
 //! Policy: one endpoint, programs of 10, 100, 1,000 and 10,000 rules that reference 100,000
-//! CIDRs in total, shaped like the fast-classifier bench: three tiers (20 % / 30 % / 50 % of
-//! the rules, the first two ending in Pass, the last in Deny) and a final rule; every rule
-//! matches a protocol (85 % TCP), destination port(s) (80 % one port of 200, else a range) and a
-//! source CIDR set (80 % /32 pod addresses, 15 % /24, 5 % /16, overlapping freely); one rule in
-//! twenty logs, one denies, one (in the first two tiers) passes. Packets: a mix of 32, half
-//! hitting a random rule, a quarter from uncovered sources, a quarter to unused ports.
+//! CIDRs in total: the `palisade_benches::tiered` scenario (three tiers ending in Pass, Pass and
+//! Deny; Log, Deny and Pass rules among them), with a mix of 32 packets: half hitting a random
+//! rule, a quarter from uncovered sources, a quarter to unused ports.
 //!
 //! Groups (times are per mix of 32 packets; criterion also shows packets per second):
 //! - `ebpf_per_packet/palisade/N`: the datapath (TC ingress, stateless: classification cost);
@@ -31,225 +28,31 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ipnet::{IpNet, Ipv4Net};
-use palisade_compiler::ir::{
-    Hook, IpSet, IpSetId, IpSetMembers, IpSetSource, IpSets, IrAction, IrRule, Match, Origin,
-    PortMatch, Program, SideMatch,
-};
-use palisade_compiler::packet::{PROTO_TCP, PROTO_UDP, PacketRepr};
+use palisade_benches::process::is_root;
+use palisade_benches::tiered::{ENDPOINT, Scenario, ScenarioConfig};
+use palisade_compiler::ir::Hook;
+use palisade_compiler::packet::PacketRepr;
 use palisade_dataplane_ebpf::contrast::{self, Contrast};
 use palisade_dataplane_ebpf::frame;
 use palisade_dataplane_ebpf::lower::{LoweredProgram, lower};
 use palisade_dataplane_ebpf::sys::{
     AttachPoint, Datapath, DatapathConfig, IfaceConfig, Stage, TestRunner,
 };
-use palisade_policy_model::model::{PolicyId, PolicyKind};
-use palisade_policy_model::values::PortRange;
 
 const TOTAL_CIDRS: usize = 100_000;
 const SIZES: [usize; 4] = [10, 100, 1_000, 10_000];
 const MIX: usize = 32;
-const ENDPOINT: Ipv4Addr = Ipv4Addr::new(10, 200, 0, 1);
 const LOOPBACK: u32 = 1;
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
-/// xorshift64*: deterministic inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn percent(&mut self) -> u64 {
-        self.below(100)
-    }
-}
-
-struct Spec {
-    protocol: u8,
-    ports: (u16, u16),
-    cidrs: Vec<Ipv4Net>,
-}
-
-struct Scenario {
-    program: Program,
-    sets: IpSets,
-    packets: Vec<PacketRepr>,
-}
-
-fn net(addr: u32, len: u8) -> Ipv4Net {
-    Ipv4Net::new(Ipv4Addr::from(addr), len).map_or_else(|_| Ipv4Net::default(), |n| n.trunc())
-}
-
-fn random_cidr(rng: &mut Rng) -> Ipv4Net {
-    match rng.percent() {
-        0..80 => net(0x0a80_0000 + rng.below(1 << 22) as u32, 32),
-        80..95 => net(0x0a00_0000 + rng.below(1 << 22) as u32, 24),
-        _ => net(0xac10_0000 + rng.below(1 << 20) as u32, 16),
-    }
-}
-
-fn origin(tier: usize, rule: usize) -> Origin {
-    Origin::Rule {
-        tier: format!("tier-{tier}").into(),
-        policy: PolicyId {
-            kind: PolicyKind::GlobalNetworkPolicy,
-            namespace: None,
-            name: format!("policy-{tier}-{}", rule / 10).into(),
-        },
-        rule: (rule % 10) as u32,
-    }
-}
-
-/// The three-tier program of `rules` rules (see the module documentation); `seed` varies the
-/// CIDRs, ports and packets.
+/// The tiered scenario of `rules` rules with a mix of `MIX` packets; `seed` varies the CIDRs,
+/// ports and packets.
 fn scenario(rules: usize, seed: u64) -> Scenario {
-    let mut rng = Rng(0x5151_7a1e_0bad_cafe ^ seed ^ rules as u64);
-    let per_rule = TOTAL_CIDRS / rules;
-    let port_pool: Vec<u16> = (0..200u16).map(|i| 1000 + (i * 263) % 50_000).collect();
-    let specs: Vec<Spec> = (0..rules)
-        .map(|_| {
-            let protocol = if rng.percent() < 85 {
-                PROTO_TCP
-            } else {
-                PROTO_UDP
-            };
-            let port = port_pool[rng.below(port_pool.len() as u64) as usize];
-            let ports = if rng.percent() < 80 {
-                (port, port)
-            } else {
-                (port, port.saturating_add(1 + rng.below(100) as u16))
-            };
-            Spec {
-                protocol,
-                ports,
-                cidrs: (0..per_rule).map(|_| random_cidr(&mut rng)).collect(),
-            }
-        })
-        .collect();
-    let first = (rules * 2 / 10).max(1);
-    let second = (rules * 3 / 10).max(1);
-    let sizes = [first, second, rules - first - second];
-    let mut starts = [0usize; 4];
-    for t in 0..3 {
-        starts[t + 1] = starts[t] + sizes[t] + 1;
-    }
-    let mut sets = IpSets::new();
-    let mut ir = Vec::with_capacity(rules + 4);
-    let mut specs_iter = specs.iter().enumerate();
-    for (t, &size) in sizes.iter().enumerate() {
-        for k in 0..size {
-            let Some((i, spec)) = specs_iter.next() else {
-                break;
-            };
-            let id = IpSetId::derive("net", &format!("bench-{seed}-{i}"));
-            sets.insert(IpSet::new(
-                id.clone(),
-                IpSetSource::Nets,
-                IpSetMembers::addrs(spec.cidrs.iter().map(|&n| IpNet::V4(n))),
-            ));
-            let range = PortRange::new(spec.ports.0, spec.ports.1)
-                .unwrap_or_else(|| panic!("bad bench ports {:?}", spec.ports));
-            let action = match i % 20 {
-                7 => IrAction::Log,
-                13 => IrAction::Deny,
-                17 if t < 2 => IrAction::Pass {
-                    to: starts[t + 1] as u32,
-                },
-                _ => IrAction::Allow,
-            };
-            ir.push(IrRule {
-                matches: Match {
-                    protocol: Some(spec.protocol),
-                    src: SideMatch {
-                        sets: vec![id].into(),
-                        ..SideMatch::default()
-                    },
-                    dst: SideMatch {
-                        ports: Some(PortMatch {
-                            ranges: vec![range].into(),
-                            named: Default::default(),
-                        }),
-                        ..SideMatch::default()
-                    },
-                    ..Match::default()
-                },
-                action,
-                origin: origin(t, k),
-            });
-        }
-        ir.push(IrRule {
-            matches: Match::any(),
-            action: if t < 2 {
-                IrAction::Pass {
-                    to: starts[t + 1] as u32,
-                }
-            } else {
-                IrAction::Deny
-            },
-            origin: Origin::EndOfTier {
-                tier: format!("tier-{t}").into(),
-            },
-        });
-    }
-    ir.push(IrRule {
-        matches: Match::any(),
-        action: IrAction::Deny,
-        origin: Origin::NoMatch,
-    });
-    let program =
-        Program::new(Hook::WorkloadIngress, ir).unwrap_or_else(|e| panic!("bench program: {e}"));
-    let packets = (0..MIX)
-        .map(|i| {
-            let sport = 32768 + rng.below(28000) as u16;
-            let (src, protocol, dport) = if i % 2 == 0 {
-                let spec = &specs[rng.below(specs.len() as u64) as usize];
-                let n = spec.cidrs[rng.below(spec.cidrs.len() as u64) as usize];
-                let src = u32::from(n.network()) + rng.below(1u64 << (32 - n.prefix_len())) as u32;
-                let span = u64::from(spec.ports.1 - spec.ports.0) + 1;
-                (src, spec.protocol, spec.ports.0 + rng.below(span) as u16)
-            } else if i % 4 == 1 {
-                (0x0a40_0000 + rng.below(1 << 22) as u32, PROTO_TCP, 443)
-            } else {
-                let spec = &specs[rng.below(specs.len() as u64) as usize];
-                (
-                    u32::from(spec.cidrs[0].network()),
-                    PROTO_TCP,
-                    60_000 + rng.below(5000) as u16,
-                )
-            };
-            let (s, d) = (IpAddr::V4(Ipv4Addr::from(src)), IpAddr::V4(ENDPOINT));
-            let p = if protocol == PROTO_TCP {
-                PacketRepr::tcp(s, d, sport, dport)
-            } else {
-                PacketRepr::udp(s, d, sport, dport)
-            };
-            p.unwrap_or_else(|e| panic!("bench packet: {e}"))
-        })
-        .collect();
-    Scenario {
-        program,
-        sets,
-        packets,
-    }
+    palisade_benches::tiered::scenario(&ScenarioConfig {
+        rules,
+        total_cidrs: TOTAL_CIDRS,
+        packets: MIX,
+        seed,
+    })
 }
 
 fn frames(packets: &[PacketRepr]) -> Vec<Vec<u8>> {

@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use ipnet::{IpNet, Ipv4Net};
+use palisade_benches::process::is_root;
+use palisade_benches::rng::Rng;
 use palisade_compiler::Snapshot;
 use palisade_compiler::ir::{
     Hook, IpSet, IpSetId, IpSetMembers, IpSetSource, IpSets, IrAction, IrRule, Match, Origin,
@@ -55,33 +57,6 @@ const MODES: [(LoweringMode, &str); 2] = [
     (LoweringMode::DecisionTree, "tree"),
 ];
 
-/// xorshift64*: deterministic inputs without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Uid:"))
-                .and_then(|l| l.split_whitespace().nth(2).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
 fn endpoint() -> EndpointKey {
     EndpointKey::Workload {
         namespace: "bench".into(),
@@ -102,7 +77,7 @@ fn cidr(rng: &mut Rng) -> IpNet {
         80..95 => 24,
         _ => 16,
     };
-    let addr = Ipv4Addr::from((10u32 << 24) | (rng.next() as u32 & 0x00ff_ffff));
+    let addr = Ipv4Addr::from((10u32 << 24) | (rng.next_u64() as u32 & 0x00ff_ffff));
     IpNet::V4(Ipv4Net::new(addr, len).expect("prefix length").trunc())
 }
 
