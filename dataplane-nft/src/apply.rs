@@ -11,7 +11,7 @@
 
 use crate::error::{ApplyError, NetlinkError};
 use crate::kernel::{Commit, Kernel};
-use crate::netlink::{UpdateStats, plan_remove, plan_replace, plan_update};
+use crate::netlink::{UpdateStats, plan_changed, plan_remove, plan_replace, plan_update};
 use crate::ruleset::Ruleset;
 
 /// How an apply reached the kernel.
@@ -93,12 +93,23 @@ impl Applier {
     /// version and nothing else changed since, otherwise by an atomic replace of the table.
     /// On error nothing of this call was applied.
     pub fn apply(&mut self, ruleset: &Ruleset) -> Result<ApplyReport, ApplyError> {
-        ruleset.validate()?;
         let Some(state) = &self.state else {
+            ruleset.validate()?;
             return self.replace_with(ruleset, ReplaceReason::FirstApply);
         };
-        let Some((plan, stats)) = plan_update(&state.ruleset, ruleset) else {
-            return self.replace_with(ruleset, ReplaceReason::NotIncremental);
+        // The applied ruleset was validated before it was committed: when only the content of
+        // some sets and chains changed, only those need checking, diffing and keeping.
+        let changed = ruleset.changed_from(&state.ruleset);
+        match &changed {
+            Some(changed) => ruleset.validate_changed(changed)?,
+            None => ruleset.validate()?,
+        }
+        let (plan, stats) = match &changed {
+            Some(changed) => plan_changed(&state.ruleset, ruleset, changed),
+            None => match plan_update(&state.ruleset, ruleset) {
+                Some(update) => update,
+                None => return self.replace_with(ruleset, ReplaceReason::NotIncremental),
+            },
         };
         let expected = state.generation;
         if plan.ops.is_empty() {
@@ -114,10 +125,18 @@ impl Applier {
         }
         match self.kernel.commit(&plan, Some(expected)) {
             Ok(commit) => {
-                self.state = Some(Applied {
-                    ruleset: ruleset.clone(),
-                    generation: commit.generation,
-                });
+                match (&mut self.state, &changed) {
+                    (Some(state), Some(changed)) => {
+                        state.ruleset.copy_changed(ruleset, changed);
+                        state.generation = commit.generation;
+                    }
+                    (state, _) => {
+                        *state = Some(Applied {
+                            ruleset: ruleset.clone(),
+                            generation: commit.generation,
+                        });
+                    }
+                }
                 Ok(ApplyReport {
                     mode: ApplyMode::Update,
                     reason: None,

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 pub(crate) use encode::CmpOp;
 pub(crate) use encode::{NlElem, NlExpr, NlRule, NlSet};
 
-use crate::ruleset::{BaseHook, Ruleset};
+use crate::ruleset::{BaseHook, Changed, Ruleset};
 
 /// Elements per `NEWSETELEM`/`DELSETELEM` message: keeps every message far below the 64 KiB
 /// attribute limit (the largest element is about 300 bytes).
@@ -331,6 +331,43 @@ pub(crate) fn plan_update(old: &Ruleset, new: &Ruleset) -> Option<(Plan, UpdateS
     ))
 }
 
+/// The batch that turns `old` into `new` when `new` has the same shape as `old` and differs only
+/// in `changed` ([`Ruleset::changed_from`]): element deltas of the changed sets (deletions
+/// before additions), then rewrites of the changed chains. The same batch as [`plan_update`]
+/// gives for these rulesets, without comparing what did not change.
+pub(crate) fn plan_changed(old: &Ruleset, new: &Ruleset, changed: &Changed) -> (Plan, UpdateStats) {
+    let mut stats = UpdateStats::default();
+    let mut ops = Vec::new();
+    for name in &changed.sets {
+        let (Some(prev), Some(set)) = (old.sets.get(name), new.sets.get(name)) else {
+            continue;
+        };
+        let (removed, added) = element_delta(prev, set);
+        stats.elements_removed += removed.len();
+        stats.elements_added += added.len();
+        stats.sets_changed += 1;
+        push_elems(&mut ops, name, removed, false);
+        push_elems(&mut ops, name, added, true);
+    }
+    for name in &changed.chains {
+        let Some(chain) = new.chains.get(name) else {
+            continue;
+        };
+        ops.push(NlOp::FlushChain { name: name.clone() });
+        for rule in &chain.rules {
+            ops.push(NlOp::AddRule(encode::encode_rule(name, rule)));
+        }
+        stats.chains_rewritten += 1;
+    }
+    (
+        Plan {
+            table: new.table.clone(),
+            ops,
+        },
+        stats,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -472,6 +509,36 @@ mod tests {
                 (vec![11, 0, 0, 0], true),
             ]
         );
+    }
+
+    #[test]
+    fn a_content_change_is_planned_as_a_full_diff_would_plan_it() {
+        let old = base();
+        let mut new = base();
+        new.sets.get_mut("s_1").unwrap().elements = vec![
+            Element {
+                key: vec![KeyPart::range(0x0a00_0000, 0x0a00_00ff)],
+                verdict: None,
+            },
+            Element {
+                key: vec![KeyPart::value(0x0b00_0001)],
+                verdict: None,
+            },
+        ];
+        new.chains
+            .get_mut("ch_1")
+            .unwrap()
+            .rules
+            .push(Rule::verdict(Verdict::Accept));
+        let changed = new.changed_from(&old).unwrap();
+        let (plan, stats) = plan_changed(&old, &new, &changed);
+        assert_eq!(Some((plan.clone(), stats.clone())), plan_update(&old, &new));
+        assert_eq!(stats.sets_changed, 1);
+        assert_eq!(stats.chains_rewritten, 1);
+        assert!(!plan.ops.is_empty());
+        let unchanged = base().changed_from(&old).unwrap();
+        let (plan, stats) = plan_changed(&old, &base(), &unchanged);
+        assert!(plan.ops.is_empty() && stats.is_empty());
     }
 
     #[test]

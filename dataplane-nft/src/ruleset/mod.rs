@@ -210,6 +210,16 @@ pub struct Ruleset {
     pub chains: BTreeMap<String, Chain>,
 }
 
+/// The sets and chains whose content (elements, rules) differs between two rulesets of the
+/// same shape, by name in ascending order ([`Ruleset::changed_from`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Changed {
+    /// Sets whose elements differ.
+    pub(crate) sets: Vec<String>,
+    /// Chains whose rules differ.
+    pub(crate) chains: Vec<String>,
+}
+
 /// Longest name nftables accepts for tables, chains, sets and objects (`NFT_NAME_MAXLEN - 1`).
 pub const MAX_NAME_LEN: usize = 255;
 /// Longest comment (`NFTNL_UDATA_COMMENT_MAXLEN - 1`).
@@ -315,6 +325,82 @@ impl Ruleset {
             }
         }
         Ok(())
+    }
+
+    /// The sets and chains whose content differs from `old`, when `self` has the same shape as
+    /// `old`: the same table, the same counters, sets of the same names and definitions (key
+    /// type, `interval`, map or set) and chains of the same names and hooks. `None` otherwise.
+    pub(crate) fn changed_from(&self, old: &Ruleset) -> Option<Changed> {
+        if self.table != old.table
+            || self.counters != old.counters
+            || self.sets.len() != old.sets.len()
+            || self.chains.len() != old.chains.len()
+        {
+            return None;
+        }
+        let mut changed = Changed::default();
+        for ((name, set), (old_name, prev)) in self.sets.iter().zip(&old.sets) {
+            if name != old_name
+                || set.key != prev.key
+                || set.interval != prev.interval
+                || set.map != prev.map
+            {
+                return None;
+            }
+            if set.elements != prev.elements {
+                changed.sets.push(name.clone());
+            }
+        }
+        for ((name, chain), (old_name, prev)) in self.chains.iter().zip(&old.chains) {
+            if name != old_name || chain.base != prev.base {
+                return None;
+            }
+            if chain.rules != prev.rules {
+                changed.chains.push(name.clone());
+            }
+        }
+        Some(changed)
+    }
+
+    /// Same as [`Ruleset::validate`] for a ruleset whose only differences from a valid `old`
+    /// are `changed` (as computed by [`Ruleset::changed_from`]): everything else refers only to
+    /// names and definitions `old` has too, so only the changed sets and chains are checked, in
+    /// the order `validate` checks them (it finds the same first error).
+    pub(crate) fn validate_changed(&self, changed: &Changed) -> Result<(), ModelError> {
+        for name in &changed.sets {
+            if let Some(set) = self.sets.get(name) {
+                self.validate_set(name, set)?;
+            }
+        }
+        for name in &changed.chains {
+            let Some(chain) = self.chains.get(name) else {
+                continue;
+            };
+            for (index, rule) in chain.rules.iter().enumerate() {
+                self.validate_rule(rule)
+                    .map_err(|reason| ModelError::BadRule {
+                        chain: name.clone(),
+                        index,
+                        reason,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes `self` equal to `new`, whose only differences from `self` are `changed` (as
+    /// computed by [`Ruleset::changed_from`]), by copying only the changed sets and chains.
+    pub(crate) fn copy_changed(&mut self, new: &Ruleset, changed: &Changed) {
+        for name in &changed.sets {
+            if let (Some(set), Some(from)) = (self.sets.get_mut(name), new.sets.get(name)) {
+                set.elements.clone_from(&from.elements);
+            }
+        }
+        for name in &changed.chains {
+            if let (Some(chain), Some(from)) = (self.chains.get_mut(name), new.chains.get(name)) {
+                chain.rules.clone_from(&from.rules);
+            }
+        }
     }
 
     fn validate_set(&self, name: &str, set: &Set) -> Result<(), ModelError> {
@@ -499,6 +585,70 @@ mod tests {
             },
         );
         r
+    }
+
+    #[test]
+    fn changes_of_content_are_found_and_copied() {
+        let old = table();
+        assert_eq!(old.changed_from(&old), Some(Changed::default()));
+        let mut new = table();
+        new.sets.get_mut("s_1").unwrap().elements.pop();
+        new.chains.get_mut("ch_1").unwrap().rules[0].verdict =
+            Some(RuleVerdict::Plain(Verdict::Drop));
+        let changed = new.changed_from(&old).unwrap();
+        assert_eq!(changed.sets, vec!["s_1".to_owned()]);
+        assert_eq!(changed.chains, vec!["ch_1".to_owned()]);
+        let mut kept = old.clone();
+        kept.copy_changed(&new, &changed);
+        assert_eq!(kept, new);
+    }
+
+    #[test]
+    fn a_different_shape_is_not_a_content_change() {
+        let old = table();
+        let mut r = table();
+        r.counters.insert("c_2".into());
+        assert_eq!(r.changed_from(&old), None);
+        let mut r = table();
+        r.sets.get_mut("s_1").unwrap().interval = false;
+        assert_eq!(r.changed_from(&old), None);
+        let mut r = table();
+        r.sets
+            .insert("s_2".into(), Set::new(vec![KeyType::Ipv4Addr], false));
+        assert_eq!(r.changed_from(&old), None);
+        let mut r = table();
+        let chain = r.chains.remove("ch_1").unwrap();
+        r.chains.insert("ch_2".into(), chain);
+        assert_eq!(r.changed_from(&old), None);
+        let mut r = table();
+        r.table = "other".into();
+        assert_eq!(r.changed_from(&old), None);
+    }
+
+    #[test]
+    fn checking_the_changes_finds_what_a_full_check_finds() {
+        let old = table();
+        let mut r = table();
+        r.sets.get_mut("s_1").unwrap().elements[1].key = vec![KeyPart::range(15, 40)];
+        r.chains.get_mut("ch_1").unwrap().rules[0].verdict =
+            Some(RuleVerdict::Plain(Verdict::Jump("ch_missing".into())));
+        let changed = r.changed_from(&old).unwrap();
+        assert_eq!(r.validate_changed(&changed), r.validate());
+        assert!(matches!(
+            r.validate_changed(&changed),
+            Err(ModelError::BadSet { .. })
+        ));
+        r.sets = old.sets.clone();
+        let changed = r.changed_from(&old).unwrap();
+        assert_eq!(r.validate_changed(&changed), r.validate());
+        assert!(matches!(
+            r.validate_changed(&changed),
+            Err(ModelError::BadRule { .. })
+        ));
+        let mut r = table();
+        r.sets.get_mut("s_1").unwrap().elements.pop();
+        let changed = r.changed_from(&old).unwrap();
+        assert_eq!(r.validate_changed(&changed), Ok(()));
     }
 
     #[test]
