@@ -52,32 +52,20 @@ impl Api {
 
 /// AdminNetworkPolicy: tier `kube-admin`, order = priority.
 pub(crate) fn admin_network_policy(ctx: &mut Ctx, spec: &AdminNetworkPolicySpec) -> Option<Item> {
-    let ingress = spec
-        .ingress
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInput {
-            action: anp_action(r.action),
-            peers: r.from.iter().map(PeerView::ingress).collect(),
-            ports: anp_ports(r.ports.as_deref(), &format!("spec.ingress[{i}].ports")),
-            path: format!("spec.ingress[{i}]"),
-            peers_key: "from",
-            index: i,
-        })
-        .collect();
-    let egress = spec
-        .egress
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInput {
-            action: anp_action(r.action),
-            peers: r.to.iter().map(PeerView::egress).collect(),
-            ports: anp_ports(r.ports.as_deref(), &format!("spec.egress[{i}].ports")),
-            path: format!("spec.egress[{i}]"),
-            peers_key: "to",
-            index: i,
-        })
-        .collect();
+    let ingress = rule_inputs(&spec.ingress, "ingress", "from", |r, path| {
+        (
+            anp_action(r.action),
+            r.from.iter().map(PeerView::ingress).collect(),
+            anp_ports(r.ports.as_deref(), &format!("{path}.ports")),
+        )
+    });
+    let egress = rule_inputs(&spec.egress, "egress", "to", |r, path| {
+        (
+            anp_action(r.action),
+            r.to.iter().map(PeerView::egress).collect(),
+            anp_ports(r.ports.as_deref(), &format!("{path}.ports")),
+        )
+    });
     admin_policy(
         ctx,
         AdminInput {
@@ -106,32 +94,20 @@ pub(crate) fn baseline_admin_network_policy(
              anyway",
         );
     }
-    let ingress = spec
-        .ingress
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInput {
-            action: banp_action(r.action),
-            peers: r.from.iter().map(PeerView::ingress).collect(),
-            ports: anp_ports(r.ports.as_deref(), &format!("spec.ingress[{i}].ports")),
-            path: format!("spec.ingress[{i}]"),
-            peers_key: "from",
-            index: i,
-        })
-        .collect();
-    let egress = spec
-        .egress
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInput {
-            action: banp_action(r.action),
-            peers: r.to.iter().map(PeerView::egress).collect(),
-            ports: anp_ports(r.ports.as_deref(), &format!("spec.egress[{i}].ports")),
-            path: format!("spec.egress[{i}]"),
-            peers_key: "to",
-            index: i,
-        })
-        .collect();
+    let ingress = rule_inputs(&spec.ingress, "ingress", "from", |r, path| {
+        (
+            banp_action(r.action),
+            r.from.iter().map(PeerView::ingress).collect(),
+            anp_ports(r.ports.as_deref(), &format!("{path}.ports")),
+        )
+    });
+    let egress = rule_inputs(&spec.egress, "egress", "to", |r, path| {
+        (
+            banp_action(r.action),
+            r.to.iter().map(PeerView::egress).collect(),
+            anp_ports(r.ports.as_deref(), &format!("{path}.ports")),
+        )
+    });
     admin_policy(
         ctx,
         AdminInput {
@@ -151,38 +127,20 @@ pub(crate) fn cluster_network_policy(
     ctx: &mut Ctx,
     spec: &ClusterNetworkPolicySpec,
 ) -> Option<Item> {
-    let ingress = spec
-        .ingress
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInput {
-            action: cnp_action(r.action),
-            peers: r.from.iter().map(PeerView::ingress).collect(),
-            ports: cnp_protocols(
-                r.protocols.as_deref(),
-                &format!("spec.ingress[{i}].protocols"),
-            ),
-            path: format!("spec.ingress[{i}]"),
-            peers_key: "from",
-            index: i,
-        })
-        .collect();
-    let egress = spec
-        .egress
-        .iter()
-        .enumerate()
-        .map(|(i, r)| RuleInput {
-            action: cnp_action(r.action),
-            peers: r.to.iter().map(PeerView::egress).collect(),
-            ports: cnp_protocols(
-                r.protocols.as_deref(),
-                &format!("spec.egress[{i}].protocols"),
-            ),
-            path: format!("spec.egress[{i}]"),
-            peers_key: "to",
-            index: i,
-        })
-        .collect();
+    let ingress = rule_inputs(&spec.ingress, "ingress", "from", |r, path| {
+        (
+            cnp_action(r.action),
+            r.from.iter().map(PeerView::ingress).collect(),
+            cnp_protocols(r.protocols.as_deref(), &format!("{path}.protocols")),
+        )
+    });
+    let egress = rule_inputs(&spec.egress, "egress", "to", |r, path| {
+        (
+            cnp_action(r.action),
+            r.to.iter().map(PeerView::egress).collect(),
+            cnp_protocols(r.protocols.as_deref(), &format!("{path}.protocols")),
+        )
+    });
     admin_policy(
         ctx,
         AdminInput {
@@ -198,6 +156,32 @@ pub(crate) fn cluster_network_policy(
             egress,
         },
     )
+}
+
+/// The rule inputs of one direction's rules: `parts` gives a rule's action, peers and ports from
+/// the rule and its path (`spec.<direction>[i]`).
+fn rule_inputs<'a, R>(
+    rules: &'a [R],
+    direction: &str,
+    peers_key: &'static str,
+    parts: impl Fn(&'a R, &str) -> (Action, Vec<PeerView<'a>>, AdminPorts),
+) -> Vec<RuleInput<'a>> {
+    rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| {
+            let path = format!("spec.{direction}[{index}]");
+            let (action, peers, ports) = parts(rule, &path);
+            RuleInput {
+                action,
+                peers,
+                ports,
+                path,
+                peers_key,
+                index,
+            }
+        })
+        .collect()
 }
 
 fn anp_action(action: AnpAction) -> Action {
