@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 ./scripts/ensure-packages.sh
 
 export CARGO_TERM_COLOR=never
+# Keep the build lean on disk: no incremental caches (CI builds once, from clean).
+export CARGO_INCREMENTAL=0
 export RUSTFLAGS="${RUSTFLAGS:-} -D warnings"
 export RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings"
 # The conformance suite must run the kernel engines (eBPF, nftables) unless told to skip them.
@@ -22,7 +24,9 @@ fi
 # checks select one here.
 k8s_features=(--features k8s-openapi,k8s-openapi/latest)
 
-step() { echo "== $* ($(date -u +%H:%M:%S))"; }
+step() {
+  echo "== $* ($(date -u +%H:%M:%S); $(df -h --output=avail . | tail -1 | tr -d ' ') free on disk)"
+}
 
 step cargo fmt --check
 cargo fmt --all -- --check
