@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use crate::bytes::bytes_eq;
+use crate::bytes::{bytes_eq, head, low_bytes, starts_with};
 use crate::key_hash::key_hash;
+use crate::labels::LabelValue;
 use crate::token::is_label_byte;
 use crate::{MAX_LABEL_LEN, Span};
 
@@ -118,8 +119,16 @@ impl fmt::Display for Label {
 }
 
 /// A string literal's value: any text that does not contain both `'` and `"`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Value(Box<str>);
+///
+/// It keeps the first eight bytes of the text as a word, so that evaluation compares short
+/// values (most of them) with one word comparison. Equality, ordering, hashing and `Debug` are
+/// those of the text.
+#[derive(Clone)]
+pub struct Value {
+    text: Box<str>,
+    /// `bytes::head(text)`.
+    head: u64,
+}
 
 impl Value {
     /// Checks and wraps a value.
@@ -127,16 +136,70 @@ impl Value {
         if text.contains('"') && text.contains('\'') {
             return Err(AstError::UnquotableValue(text.to_owned()));
         }
-        Ok(Value(text.into()))
+        Ok(Value::new_unchecked(text))
     }
 
     pub(crate) fn new_unchecked(text: &str) -> Value {
-        Value(text.into())
+        Value {
+            text: text.into(),
+            head: head(text.as_bytes()),
+        }
     }
 
     /// The value's text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// True if the label value `v` is this value.
+    #[inline(always)]
+    pub(crate) fn equals(&self, v: LabelValue<'_>) -> bool {
+        let n = self.text.len();
+        // Equal lengths and heads: equal up to 8 bytes; the rest is compared past the head.
+        v.text.len() == n
+            && v.head == self.head
+            && (n <= 8 || bytes_eq(&v.text.as_bytes()[8..], &self.text.as_bytes()[8..]))
+    }
+
+    /// True if the label value `v` starts with this value.
+    #[inline(always)]
+    pub(crate) fn is_prefix_of(&self, v: LabelValue<'_>) -> bool {
+        let n = self.text.len();
+        v.text.len() >= n
+            && v.head & low_bytes(n) == self.head
+            && (n <= 8 || starts_with(&v.text.as_bytes()[8..], &self.text.as_bytes()[8..]))
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Value {}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Value) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Value) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
+    }
+}
+
+impl std::hash::Hash for Value {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Value").field(&self.text).finish()
     }
 }
 
@@ -170,6 +233,15 @@ impl ValueSet {
                 .iter()
                 .any(|v| bytes_eq(v.as_str().as_bytes(), text.as_bytes())),
             _ => self.0.binary_search_by(|v| v.as_str().cmp(text)).is_ok(),
+        }
+    }
+
+    /// True if the label value `v` is one of the values.
+    #[inline(always)]
+    pub(crate) fn contains_value(&self, v: LabelValue<'_>) -> bool {
+        match self.0.len() {
+            0..=8 => self.0.iter().any(|x| x.equals(v)),
+            _ => self.0.binary_search_by(|x| x.as_str().cmp(v.text)).is_ok(),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use crate::Labels;
 use crate::ast::{CompareOp, Expr, ExprKind, SetOp};
-use crate::bytes::{bytes_eq, ends_with, starts_with};
+use crate::bytes::ends_with;
 
 impl Expr {
     /// True if this expression matches `labels`.
@@ -39,22 +39,19 @@ fn term<L: Labels + ?Sized>(e: &Expr, labels: &L) -> Option<bool> {
     Some(match &e.kind {
         ExprKind::All | ExprKind::Global => true,
         ExprKind::Has(label) => labels.label_of(label).is_some(),
-        ExprKind::Compare { label, op, value } => match labels.label_of(label) {
+        ExprKind::Compare { label, op, value } => match labels.label_value_of(label) {
             None => *op == CompareOp::Ne,
-            Some(v) => {
-                let value = value.as_str();
-                match op {
-                    CompareOp::Eq => bytes_eq(v.as_bytes(), value.as_bytes()),
-                    CompareOp::Ne => !bytes_eq(v.as_bytes(), value.as_bytes()),
-                    CompareOp::StartsWith => starts_with(v.as_bytes(), value.as_bytes()),
-                    CompareOp::EndsWith => ends_with(v.as_bytes(), value.as_bytes()),
-                    CompareOp::Contains => v.contains(value),
-                }
-            }
+            Some(v) => match op {
+                CompareOp::Eq => value.equals(v),
+                CompareOp::Ne => !value.equals(v),
+                CompareOp::StartsWith => value.is_prefix_of(v),
+                CompareOp::EndsWith => ends_with(v.text.as_bytes(), value.as_str().as_bytes()),
+                CompareOp::Contains => v.text.contains(value.as_str()),
+            },
         },
-        ExprKind::Set { label, op, values } => match labels.label_of(label) {
+        ExprKind::Set { label, op, values } => match labels.label_value_of(label) {
             None => *op == SetOp::NotIn,
-            Some(v) => values.contains(v) == (*op == SetOp::In),
+            Some(v) => values.contains_value(v) == (*op == SetOp::In),
         },
         ExprKind::Not(_) | ExprKind::And(_) | ExprKind::Or(_) => return None,
     })

@@ -11,6 +11,11 @@ const K: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// Hashes a label name eight bytes at a time. The result's **high** bits are the well-mixed ones
 /// (the last step is a multiplication), so tables take their slot from the top bits.
+///
+/// For each length up to 8 the hash is one-to-one, which [`LabelSet`](crate::LabelSet) relies on
+/// to find such keys without comparing their bytes: the name is one zero-padded word, and every
+/// step applied to it (xor with a constant that depends only on the length, multiplication by an
+/// odd constant, `h ^ (h >> 29)`) is invertible. The tests invert it.
 pub(crate) fn key_hash(key: &str) -> u64 {
     let bytes = key.as_bytes();
     let mut h = (bytes.len() as u64 ^ 0x5bd1_e995).wrapping_mul(K);
@@ -25,7 +30,60 @@ pub(crate) fn key_hash(key: &str) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::key_hash;
+    use super::{K, key_hash};
+
+    /// Inverts `key_hash` for a name of `len` ≤ 8 bytes: the zero-padded little-endian word of
+    /// the name.
+    fn unhash(h: u64, len: usize) -> u64 {
+        // Undo `h ^ (h >> 29)`.
+        let h = h ^ (h >> 29) ^ (h >> 58);
+        // Undo the multiplication: the inverse of K modulo 2^64 by Newton's iteration.
+        let mut inv = K;
+        for _ in 0..6 {
+            inv = inv.wrapping_mul(2u64.wrapping_sub(K.wrapping_mul(inv)));
+        }
+        assert_eq!(K.wrapping_mul(inv), 1);
+        let h0 = (len as u64 ^ 0x5bd1_e995).wrapping_mul(K);
+        if len == 0 {
+            return 0;
+        }
+        h.wrapping_mul(inv) ^ h0.rotate_left(27)
+    }
+
+    #[test]
+    fn one_to_one_for_each_length_up_to_8() {
+        // Inverting the hash of a name gives back the name: no two names of one length collide.
+        let mut names = vec![
+            String::new(),
+            "\0".repeat(8),
+            "\u{7f}".repeat(8),
+            "é".repeat(4),
+        ];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in 1..=8usize {
+            for _ in 0..500 {
+                names.push(
+                    (0..len)
+                        .map(|_| {
+                            x = x
+                                .wrapping_mul(6_364_136_223_846_793_005)
+                                .wrapping_add(1_442_695_040_888_963_407);
+                            char::from((x >> 57) as u8)
+                        })
+                        .collect(),
+                );
+            }
+        }
+        for name in names {
+            let mut word = [0u8; 8];
+            word[..name.len()].copy_from_slice(name.as_bytes());
+            assert_eq!(
+                unhash(key_hash(&name), name.len()),
+                u64::from_le_bytes(word),
+                "{name:?}"
+            );
+        }
+    }
 
     #[test]
     fn distinguishes_length_padding_and_order() {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hash};
 
 use crate::Label;
-use crate::bytes::bytes_eq;
+use crate::bytes::{bytes_eq, head};
 use crate::key_hash::key_hash;
 
 /// Anything that can answer "what is the value of label `key`?".
@@ -24,6 +24,35 @@ pub trait Labels {
     fn label_of(&self, key: &Label) -> Option<&str> {
         self.label(key.as_str())
     }
+
+    /// [`Labels::label_of`] with the first bytes of the value packed in a word, which evaluation
+    /// compares short values by. The default packs the text `label_of` returns; [`LabelSet`]
+    /// keeps the word with each value. An implementation must agree with `label_of`.
+    #[doc(hidden)]
+    #[inline]
+    fn label_value_of(&self, key: &Label) -> Option<LabelValue<'_>> {
+        self.label_of(key).map(LabelValue::new)
+    }
+}
+
+/// A label's value as evaluation reads it: the text and its head (`bytes::head`).
+#[derive(Clone, Copy, Debug)]
+pub struct LabelValue<'a> {
+    /// The value.
+    pub(crate) text: &'a str,
+    /// `head(text.as_bytes())`.
+    pub(crate) head: u64,
+}
+
+impl<'a> LabelValue<'a> {
+    /// The value `text`.
+    #[inline]
+    pub(crate) fn new(text: &'a str) -> LabelValue<'a> {
+        LabelValue {
+            text,
+            head: head(text.as_bytes()),
+        }
+    }
 }
 
 impl<T: Labels + ?Sized> Labels for &T {
@@ -35,6 +64,11 @@ impl<T: Labels + ?Sized> Labels for &T {
     #[inline]
     fn label_of(&self, key: &Label) -> Option<&str> {
         (**self).label_of(key)
+    }
+
+    #[inline]
+    fn label_value_of(&self, key: &Label) -> Option<LabelValue<'_>> {
+        (**self).label_value_of(key)
     }
 }
 
@@ -65,7 +99,9 @@ where
 ///
 /// The right shape for endpoint labels, which are few, read often and rarely changed: a lookup
 /// by a parsed selector's [`Label`] is one probe (the label's hash was computed when the selector
-/// was parsed) and one string comparison, whatever the number of labels. `insert` of a new key
+/// was parsed), whatever the number of labels, and compares key bytes only for keys longer than
+/// 8 bytes. Each value keeps its first bytes as a word, so evaluation compares short values
+/// without reading them. `insert` of a new key
 /// and `remove` rebuild the table, so they cost O(n).
 #[derive(Clone, Default)]
 pub struct LabelSet {
@@ -78,11 +114,14 @@ pub struct LabelSet {
     shift: u32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 struct Entry {
     key: Box<str>,
     value: Box<str>,
+    /// `key_hash(key)`.
     hash: u64,
+    /// `head(value)`.
+    head: u64,
 }
 
 impl Entry {
@@ -91,6 +130,7 @@ impl Entry {
             key: key.into(),
             value: value.into(),
             hash: key_hash(key),
+            head: head(value.as_bytes()),
         }
     }
 }
@@ -107,6 +147,7 @@ impl LabelSet {
         if let Some(slot) = self.position(key, hash)
             && let Some(entry) = &mut self.slots[slot]
         {
+            entry.head = head(value.as_bytes());
             return Some(std::mem::replace(&mut entry.value, value.into()));
         }
         let mut entries = self.take_sorted();
@@ -129,7 +170,7 @@ impl LabelSet {
     /// The value of `key`.
     #[inline]
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.find(key, key_hash(key))
+        self.find(key, key_hash(key)).map(|e| &*e.value)
     }
 
     /// Number of labels.
@@ -151,25 +192,33 @@ impl LabelSet {
         })
     }
 
-    /// The value of `key`, whose hash is `hash`.
-    #[inline]
-    fn find(&self, key: &str, hash: u64) -> Option<&str> {
-        let slot = self.position(key, hash)?;
-        self.slots[slot].as_ref().map(|e| &*e.value)
+    /// The entry of `key`, whose hash is `hash`.
+    #[inline(always)]
+    fn find(&self, key: &str, hash: u64) -> Option<&Entry> {
+        self.probe(key, hash).map(|(_, entry)| entry)
     }
 
     /// The slot holding `key`, whose hash is `hash`.
     #[inline]
     fn position(&self, key: &str, hash: u64) -> Option<usize> {
-        if self.slots.is_empty() {
-            return None;
-        }
-        let mask = self.slots.len() - 1;
+        self.probe(key, hash).map(|(slot, _)| slot)
+    }
+
+    /// The slot holding `key`, whose hash is `hash`, and its entry.
+    #[inline(always)]
+    fn probe(&self, key: &str, hash: u64) -> Option<(usize, &Entry)> {
+        // An empty table has no slot: `get` fails at once.
+        let mask = self.slots.len().wrapping_sub(1);
         let mut slot = (hash >> self.shift) as usize & mask;
         loop {
-            let entry = self.slots[slot].as_ref()?;
-            if entry.hash == hash && bytes_eq(entry.key.as_bytes(), key.as_bytes()) {
-                return Some(slot);
+            let entry = self.slots.get(slot)?.as_ref()?;
+            // For each length up to 8, `key_hash` is one-to-one (see `key_hash`): the same hash
+            // and length is the same key. Longer keys are compared.
+            if entry.hash == hash
+                && entry.key.len() == key.len()
+                && (key.len() <= 8 || bytes_eq(entry.key.as_bytes(), key.as_bytes()))
+            {
+                return Some((slot, entry));
             }
             slot = (slot + 1) & mask;
         }
@@ -262,7 +311,15 @@ impl Labels for LabelSet {
 
     #[inline]
     fn label_of(&self, key: &Label) -> Option<&str> {
-        self.find(key.as_str(), key.key_hash())
+        self.find(key.as_str(), key.key_hash()).map(|e| &*e.value)
+    }
+
+    #[inline(always)]
+    fn label_value_of(&self, key: &Label) -> Option<LabelValue<'_>> {
+        self.find(key.as_str(), key.key_hash()).map(|e| LabelValue {
+            text: &e.value,
+            head: e.head,
+        })
     }
 }
 
@@ -281,6 +338,13 @@ impl<A: Labels, B: Labels> Labels for Chain<A, B> {
     fn label_of(&self, key: &Label) -> Option<&str> {
         self.0.label_of(key).or_else(|| self.1.label_of(key))
     }
+
+    #[inline]
+    fn label_value_of(&self, key: &Label) -> Option<LabelValue<'_>> {
+        self.0
+            .label_value_of(key)
+            .or_else(|| self.1.label_value_of(key))
+    }
 }
 
 impl<L: Labels> Labels for [L] {
@@ -291,5 +355,9 @@ impl<L: Labels> Labels for [L] {
 
     fn label_of(&self, key: &Label) -> Option<&str> {
         self.iter().find_map(|l| l.label_of(key))
+    }
+
+    fn label_value_of(&self, key: &Label) -> Option<LabelValue<'_>> {
+        self.iter().find_map(|l| l.label_value_of(key))
     }
 }
