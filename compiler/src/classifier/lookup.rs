@@ -2,6 +2,8 @@
 //! dense or searched scalar tables, and an open-addressing key table per block. None of this is
 //! part of the table contract; it only makes the userspace classifier fast.
 
+use std::net::IpAddr;
+
 use super::field::ABSENT;
 use super::tables::{AddrAtomTable, BlockTable, ScalarAtomTable};
 
@@ -125,14 +127,26 @@ impl<K: AddrBits> AddrRuns<K> {
 const LEAF: u32 = 1 << 31;
 /// Entries of a [`V4Runs`] second-level node: one per /24 of its /16, plus a closing entry.
 const NODE_LEN: usize = 257;
+/// Bits of a non-uniform node entry that hold its first run (the bits above, below [`LEAF`],
+/// hold the number of further runs the /24 may reach).
+const RUN_BITS: u32 = 24;
+/// Further runs a /24 may reach for the bounded search ([`WINDOW_STEPS`] halving steps);
+/// larger /24s are marked [`WIDE_WINDOW`] and searched without the bound.
+const MAX_WINDOW: u32 = (1 << WINDOW_STEPS) - 1;
+/// Halving steps of the bounded search.
+const WINDOW_STEPS: u32 = 4;
+/// The window field of a /24 with more than [`MAX_WINDOW`] further runs.
+const WIDE_WINDOW: u32 = (LEAF >> RUN_BITS) - 1;
 
 /// IPv4 runs with a 16/8 radix index. `top[a >> 16]` is `LEAF | atom` when one run covers the
 /// /16, else the number of a node of [`NODE_LEN`] entries. Node entry `j` (for the /16's `j`-th
-/// /24) is `LEAF | atom` when one run covers the /24, else the index of the run holding the
-/// /24's first address; the closing entry is the run holding the /16's last address. For a
-/// non-uniform /24, the run holding an address lies between entry `j`'s run and the run holding
-/// the next /24's first address. Runs are `(first, atom)` pairs, so the final short search reads
-/// one or two cache lines: at most three dependent loads in all.
+/// /24) is `LEAF | atom` when one run covers the /24, else `window << RUN_BITS | run`: `run`
+/// holds the /24's first address and the /24 reaches at most `window` runs after it (the
+/// run of the /24's last address is `run + window`; [`WIDE_WINDOW`] when that is more than
+/// [`MAX_WINDOW`]). The closing entry is the run holding the /16's last address. The final
+/// search is a fixed number of branch-free halving steps over at most 16 runs, which are
+/// `(first, atom)` pairs, so it reads one or two cache lines: at most three dependent loads in
+/// all.
 #[derive(Clone, Debug)]
 pub(crate) struct V4Runs {
     runs: Vec<(u32, u32)>,
@@ -147,8 +161,12 @@ impl V4Runs {
             top: Vec::new(),
             nodes: Vec::new(),
         };
-        // Small tables (and atoms that would not fit beside the flag) use a plain search.
-        if out.runs.len() < INDEX_MIN_RUNS || out.runs.iter().any(|&(_, a)| a & LEAF != 0) {
+        // Small tables (atoms that would not fit beside the flag, runs that would not fit the
+        // entries) use a plain search.
+        if out.runs.len() < INDEX_MIN_RUNS
+            || out.runs.len() >= 1 << RUN_BITS
+            || out.runs.iter().any(|&(_, a)| a & LEAF != 0)
+        {
             return out;
         }
         let runs = &out.runs;
@@ -171,7 +189,8 @@ impl V4Runs {
                 nodes.push(if s0 == s1 {
                     LEAF | atom_of(s0)
                 } else {
-                    s0 as u32
+                    let window = ((s1 - s0) as u32).min(WIDE_WINDOW);
+                    window << RUN_BITS | s0 as u32
                 });
             }
             nodes.push(r1 as u32);
@@ -182,7 +201,7 @@ impl V4Runs {
     }
 
     /// The atom of `addr`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn atom(&self, addr: u32) -> u32 {
         match self.top.get((addr >> 16) as usize) {
             Some(&t) if t & LEAF != 0 => t & !LEAF,
@@ -190,12 +209,37 @@ impl V4Runs {
                 let i = node as usize * NODE_LEN + ((addr >> 8) & 0xff) as usize;
                 match self.nodes.get(i) {
                     Some(&e) if e & LEAF != 0 => e & !LEAF,
-                    Some(&e) => self.gallop(e as usize, addr),
+                    Some(&e) => {
+                        let run = (e & ((1 << RUN_BITS) - 1)) as usize;
+                        let window = e >> RUN_BITS;
+                        if window <= MAX_WINDOW {
+                            self.window(run, run + window as usize, addr)
+                        } else {
+                            self.gallop(run, addr)
+                        }
+                    }
                     None => self.gallop(0, addr),
                 }
             }
             None => self.gallop(0, addr),
         }
+    }
+
+    /// The atom of `addr` in runs `from..=last` (`from`'s start is ≤ `addr`, `last - from` ≤
+    /// [`MAX_WINDOW`], `last` within the runs): [`WINDOW_STEPS`] halving steps, each moving to
+    /// `min(run + step, last)` when that run starts at or before `addr`, which compile to
+    /// conditional moves rather than branches that depend on the address.
+    #[inline]
+    fn window(&self, from: usize, last: usize, addr: u32) -> u32 {
+        let mut run = from;
+        let mut step = 1usize << (WINDOW_STEPS - 1);
+        while step != 0 {
+            let probe = (run + step).min(last);
+            let start = self.runs.get(probe).map_or(u32::MAX, |&(s, _)| s);
+            run = if start <= addr { probe } else { run };
+            step >>= 1;
+        }
+        self.runs.get(run).map_or(0, |&(_, a)| a)
     }
 
     /// The atom of `addr`, searching forward from run `from` (whose start is ≤ `addr`):
@@ -244,6 +288,15 @@ impl AddrLookup {
                     .map(|r| (u128::from(r.first), r.atom))
                     .collect(),
             ),
+        }
+    }
+
+    /// The atom of `addr`.
+    #[inline]
+    pub(crate) fn atom(&self, addr: IpAddr) -> u32 {
+        match addr {
+            IpAddr::V4(a) => self.v4.atom(u32::from(a)),
+            IpAddr::V6(a) => self.v6.atom(u128::from(a)),
         }
     }
 
@@ -314,19 +367,59 @@ impl ScalarLookup {
 /// An empty slot of a [`KeyTable`].
 const EMPTY_SLOT: u32 = u32::MAX;
 
-/// The first probe of a [`KeyTable`] lookup.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Probe {
-    /// The key's entry.
-    Hit(u32),
-    /// The key is absent.
-    Miss,
-    /// Another key occupies the first slot: continue probing at this slot.
-    Continue(usize),
+/// Slots of a [`KeyTable`] bucket.
+const BUCKET: usize = 4;
+
+/// A bucket of narrow slots `(key, entry)`: 32 bytes, aligned so that it never straddles a
+/// cache line.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
+pub(crate) struct NarrowBucket([(u32, u32); BUCKET]);
+
+/// A bucket of wide slots `(key, entry)`: one cache line.
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+pub(crate) struct WideBucket([(u64, u32); BUCKET]);
+
+/// A bucket of `(key, entry)` slots, [`EMPTY_SLOT`] entries for empty slots (filled in order,
+/// so a bucket's empty slots come last).
+trait Bucket: Copy {
+    /// The key type.
+    type Key: Copy + PartialEq;
+    /// An empty bucket.
+    const EMPTY: Self;
+    /// The slots.
+    fn slots(&self) -> &[(Self::Key, u32); BUCKET];
+    /// The slots, mutably.
+    fn slots_mut(&mut self) -> &mut [(Self::Key, u32); BUCKET];
 }
 
-/// An open-addressing hash table (linear probing, load ≤ 1/2) from key to entry; keys that fit
-/// 32 bits use 8-byte slots.
+impl Bucket for NarrowBucket {
+    type Key = u32;
+    const EMPTY: NarrowBucket = NarrowBucket([(0, EMPTY_SLOT); BUCKET]);
+    fn slots(&self) -> &[(u32, u32); BUCKET] {
+        &self.0
+    }
+    fn slots_mut(&mut self) -> &mut [(u32, u32); BUCKET] {
+        &mut self.0
+    }
+}
+
+impl Bucket for WideBucket {
+    type Key = u64;
+    const EMPTY: WideBucket = WideBucket([(0, EMPTY_SLOT); BUCKET]);
+    fn slots(&self) -> &[(u64, u32); BUCKET] {
+        &self.0
+    }
+    fn slots_mut(&mut self) -> &mut [(u64, u32); BUCKET] {
+        &mut self.0
+    }
+}
+
+/// An open-addressing hash table from key to entry: buckets of [`BUCKET`] slots (load ≤ 1/2),
+/// linear probing from bucket to bucket when one is full. A lookup compares a whole bucket
+/// without branching on the slots and nearly always ends in its first bucket: one cache line
+/// and no mispredicted collision branch. Keys that fit 32 bits use 8-byte slots.
 #[derive(Clone, Debug, Default)]
 pub(crate) enum KeyTable {
     /// No keys.
@@ -334,34 +427,69 @@ pub(crate) enum KeyTable {
     Empty,
     /// Keys below 2^32.
     Narrow {
-        /// `(key, entry)`, [`EMPTY_SLOT`] entries for empty slots.
-        slots: Vec<(u32, u32)>,
-        /// `64 - log2(slots)`.
+        /// The buckets (a power of two).
+        buckets: Vec<NarrowBucket>,
+        /// `64 - log2(buckets)`.
         shift: u32,
     },
     /// Any keys.
     Wide {
-        /// `(key, entry)`, [`EMPTY_SLOT`] entries for empty slots.
-        slots: Vec<(u64, u32)>,
-        /// `64 - log2(slots)`.
+        /// The buckets (a power of two).
+        buckets: Vec<WideBucket>,
+        /// `64 - log2(buckets)`.
         shift: u32,
     },
 }
 
-fn fill<K: Copy>(keys: impl Iterator<Item = (K, u64, u32)>, cap: usize, empty: K) -> Vec<(K, u32)> {
-    let shift = 64 - cap.trailing_zeros();
-    let mask = cap - 1;
-    let mut slots = vec![(empty, EMPTY_SLOT); cap];
+fn fill<B: Bucket>(keys: impl Iterator<Item = (B::Key, u64, u32)>, count: usize) -> Vec<B> {
+    let shift = 64 - count.trailing_zeros();
+    let mask = count - 1;
+    let mut buckets = vec![B::EMPTY; count];
     for (key, wide, entry) in keys {
         let mut i = hash(wide, shift);
-        while slots.get(i).is_some_and(|s| s.1 != EMPTY_SLOT) {
+        // At most every bucket; the load factor leaves empty slots, so this ends early.
+        for _ in 0..count {
+            let Some(b) = buckets.get_mut(i) else {
+                break;
+            };
+            if let Some(slot) = b.slots_mut().iter_mut().find(|s| s.1 == EMPTY_SLOT) {
+                *slot = (key, entry);
+                break;
+            }
             i = (i + 1) & mask;
         }
-        if let Some(s) = slots.get_mut(i) {
-            *s = (key, entry);
-        }
     }
-    slots
+    buckets
+}
+
+/// The entry of `key` from bucket `from` on, [`EMPTY_SLOT`] when absent. Without a branch on
+/// the slots or on whether the key is present: only on a full bucket without the key (rare at
+/// load ≤ 1/2), to go on to the next bucket.
+#[inline(always)]
+fn find<B: Bucket>(buckets: &[B], from: usize, key: B::Key) -> u32 {
+    let mask = buckets.len().wrapping_sub(1);
+    let mut i = from;
+    // At most every bucket; the load factor leaves empty slots, so this ends early.
+    for _ in 0..buckets.len() {
+        let Some(b) = buckets.get(i) else {
+            break;
+        };
+        let mut found = EMPTY_SLOT;
+        let mut full = true;
+        for &(k, e) in b.slots() {
+            found = if k == key && e != EMPTY_SLOT {
+                e
+            } else {
+                found
+            };
+            full &= e != EMPTY_SLOT;
+        }
+        if (found != EMPTY_SLOT) | !full {
+            return found;
+        }
+        i = (i + 1) & mask;
+    }
+    EMPTY_SLOT
 }
 
 impl KeyTable {
@@ -369,94 +497,54 @@ impl KeyTable {
         if block.entries.is_empty() {
             return KeyTable::Empty;
         }
-        let cap = (block.entries.len() * 2).next_power_of_two().max(2);
-        let shift = 64 - cap.trailing_zeros();
+        let count = (block.entries.len() * 2)
+            .div_ceil(BUCKET)
+            .next_power_of_two()
+            .max(2);
+        let shift = 64 - count.trailing_zeros();
         if block.entries.iter().all(|e| e.key <= u64::from(u32::MAX)) {
             let keys = block.entries.iter().map(|e| (e.key as u32, e.key, e.entry));
             KeyTable::Narrow {
-                slots: fill(keys, cap, 0u32),
+                buckets: fill(keys, count),
                 shift,
             }
         } else {
             let keys = block.entries.iter().map(|e| (e.key, e.key, e.entry));
             KeyTable::Wide {
-                slots: fill(keys, cap, 0u64),
+                buckets: fill(keys, count),
                 shift,
             }
-        }
-    }
-
-    /// Reads the key's first slot.
-    #[inline]
-    pub(crate) fn probe(&self, key: u64) -> Probe {
-        match self {
-            KeyTable::Empty => Probe::Miss,
-            KeyTable::Narrow { slots, shift } => {
-                let i = hash(key, *shift);
-                match slots.get(i) {
-                    Some(&(_, e)) if e == EMPTY_SLOT => Probe::Miss,
-                    Some(&(k, e)) if u64::from(k) == key => Probe::Hit(e),
-                    Some(_) => Probe::Continue(i),
-                    None => Probe::Miss,
-                }
-            }
-            KeyTable::Wide { slots, shift } => {
-                let i = hash(key, *shift);
-                match slots.get(i) {
-                    Some(&(_, e)) if e == EMPTY_SLOT => Probe::Miss,
-                    Some(&(k, e)) if k == key => Probe::Hit(e),
-                    Some(_) => Probe::Continue(i),
-                    None => Probe::Miss,
-                }
-            }
-        }
-    }
-
-    /// Finishes a lookup after [`KeyTable::probe`].
-    #[inline]
-    pub(crate) fn finish(&self, key: u64, probe: Probe) -> Option<u32> {
-        match probe {
-            Probe::Hit(e) => Some(e),
-            Probe::Miss => None,
-            Probe::Continue(i) => match self {
-                KeyTable::Empty => None,
-                KeyTable::Narrow { slots, .. } => scan(slots, i, |k| u64::from(k) == key),
-                KeyTable::Wide { slots, .. } => scan(slots, i, |k| k == key),
-            },
         }
     }
 
     /// The entry of `key`, if present.
     #[cfg(test)]
     pub(crate) fn get(&self, key: u64) -> Option<u32> {
-        self.finish(key, self.probe(key))
+        Some(self.entry_or(key, EMPTY_SLOT)).filter(|&e| e != EMPTY_SLOT)
+    }
+
+    /// The entry of `key`, or `default` when the key is absent (chosen without a branch).
+    #[inline(always)]
+    pub(crate) fn entry_or(&self, key: u64, default: u32) -> u32 {
+        let found = match self {
+            KeyTable::Empty => EMPTY_SLOT,
+            KeyTable::Narrow { buckets, shift } => match u32::try_from(key) {
+                Ok(narrow) => find(buckets, hash(key, *shift), narrow),
+                // A wide key is in no narrow table.
+                Err(_) => EMPTY_SLOT,
+            },
+            KeyTable::Wide { buckets, shift } => find(buckets, hash(key, *shift), key),
+        };
+        if found == EMPTY_SLOT { default } else { found }
     }
 
     pub(crate) fn bytes(&self) -> usize {
         match self {
             KeyTable::Empty => 0,
-            KeyTable::Narrow { slots, .. } => slots.len() * 8,
-            KeyTable::Wide { slots, .. } => slots.len() * 16,
+            KeyTable::Narrow { buckets, .. } => buckets.len() * size_of::<NarrowBucket>(),
+            KeyTable::Wide { buckets, .. } => buckets.len() * size_of::<WideBucket>(),
         }
     }
-}
-
-/// Linear probing after slot `from` (whose key did not match).
-fn scan<K: Copy>(slots: &[(K, u32)], from: usize, is_key: impl Fn(K) -> bool) -> Option<u32> {
-    let mask = slots.len().wrapping_sub(1);
-    let mut i = from;
-    // At most every slot; the load factor keeps empty slots, so this ends early.
-    for _ in 1..slots.len() {
-        i = (i + 1) & mask;
-        let &(k, e) = slots.get(i)?;
-        if e == EMPTY_SLOT {
-            return None;
-        }
-        if is_key(k) {
-            return Some(e);
-        }
-    }
-    None
 }
 
 /// Fibonacci hashing into `64 - shift` bits.
@@ -555,6 +643,37 @@ mod tests {
         assert_eq!(indexed6.atom(u128::MAX), runs6.last().unwrap().1);
     }
 
+    #[test]
+    fn v4_bounded_windows_agree_with_plain_search() {
+        // Runs every `gap` addresses in consecutive /24s: from 1 to 256 runs per /24, so every
+        // window size, the bound of the halving steps and the wide fallback are all exercised.
+        let mut runs: Vec<(u32, u32)> = vec![(0, 0)];
+        let mut start = 0x0a00_0000u32;
+        for gap in [
+            1u32, 2, 3, 5, 7, 11, 13, 16, 17, 19, 23, 31, 64, 85, 128, 200,
+        ] {
+            let end = start + 256;
+            let mut a = start;
+            let mut atom = 1;
+            while a < end {
+                runs.push((a, atom));
+                atom = atom % 5 + 1;
+                a += gap;
+            }
+            start = end + (gap % 3) * 256;
+        }
+        runs.push((start, 0));
+        let radix = V4Runs::new(runs.clone());
+        assert!(!radix.top.is_empty());
+        let plain = |a: u32| {
+            let i = runs.partition_point(|&(s, _)| s <= a) - 1;
+            runs[i].1
+        };
+        for a in 0x09ff_ff00u32..start + 512 {
+            assert_eq!(radix.atom(a), plain(a), "address {a:#x}");
+        }
+    }
+
     fn block(keys: &[u64]) -> BlockTable {
         BlockTable {
             first_rule: 0,
@@ -581,6 +700,7 @@ mod tests {
         for keys in [narrow, wide] {
             let table = KeyTable::new(&block(&keys));
             assert!(table.bytes() >= keys.len() * 8);
+            assert!(matches!(table, KeyTable::Narrow { .. }) == (keys[1] < 1 << 32));
             for (i, &k) in keys.iter().enumerate() {
                 assert_eq!(table.get(k), Some(i as u32), "key {k:#x}");
             }
@@ -591,6 +711,29 @@ mod tests {
             }
         }
         assert_eq!(KeyTable::new(&block(&[])).get(0), None);
+    }
+
+    #[test]
+    fn key_tables_overflow_full_buckets() {
+        // 16 keys → 8 buckets of 4 slots; 7 keys hash to the last bucket, so its overflow
+        // wraps around to the first buckets, which hold keys of their own.
+        let shift = 64 - 8u32.trailing_zeros();
+        let mut keys: Vec<u64> = (0..100_000u64)
+            .filter(|&k| hash(k, shift) == 7)
+            .take(7)
+            .collect();
+        keys.extend((0..100_000u64).filter(|&k| hash(k, shift) == 0).take(5));
+        keys.extend((0..100_000u64).filter(|&k| hash(k, shift) == 3).take(4));
+        assert_eq!(keys.len(), 16);
+        let table = KeyTable::new(&block(&keys));
+        assert_eq!(table.bytes(), 8 * 32);
+        for (i, &k) in keys.iter().enumerate() {
+            assert_eq!(table.get(k), Some(i as u32), "key {k:#x}");
+        }
+        for k in (0..100_000u64).filter(|k| !keys.contains(k)).take(2000) {
+            assert_eq!(table.get(k), None, "absent key {k:#x}");
+        }
+        assert_eq!(table.get(keys[0] | 1 << 40), None);
     }
 
     #[test]

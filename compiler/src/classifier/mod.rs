@@ -38,8 +38,6 @@ mod partition;
 mod rangeset;
 mod tables;
 
-use std::net::IpAddr;
-
 pub use build::BuildError;
 pub use config::{ClassifierConfig, ClassifierStats};
 pub use engine::FastEngine;
@@ -82,7 +80,7 @@ struct RtField {
     field: u8,
     /// Bit position in the key.
     shift: u8,
-    /// Column of the block in the field's [`Rows`].
+    /// Column of the block in the field's projection rows.
     column: u32,
 }
 
@@ -92,7 +90,7 @@ enum RtBlock {
     /// Key lookup.
     Table {
         /// Fields of the key.
-        fields: smallvec::SmallVec<[RtField; 4]>,
+        fields: Box<[RtField]>,
         /// Key → entry.
         table: KeyTable,
         /// Entry of keys not in the table.
@@ -102,14 +100,22 @@ enum RtBlock {
     Direct(Vec<Match>),
 }
 
-/// A field's projections of all table blocks, row-major: row `atom` holds the atom's class in
-/// every block whose key includes the field, so one packet's classes for all blocks share a
-/// cache line.
+/// Every field's projections of all table blocks, in one array: field `f`'s rows start at
+/// `offset[f]`, row-major, `width[f]` cells a row: row `atom` holds the atom's class in every
+/// block whose key includes the field, so one packet's classes for all blocks share a cache
+/// line.
 #[derive(Clone, Debug, Default)]
 struct Rows {
-    width: usize,
+    /// Cells per row of each field (its number of keyed blocks), then a zero pad.
+    width: [usize; ROW_FIELDS],
+    /// Start of each field's rows in `cells`, then a zero pad.
+    offset: [usize; ROW_FIELDS],
+    /// The rows of all fields.
     cells: Cells,
 }
+
+/// [`Field::COUNT`] rounded up to a power of two, so that a masked field index is in bounds.
+const ROW_FIELDS: usize = Field::COUNT.next_power_of_two();
 
 /// What an entry makes the walk do, precomputed from the entry and its decisive rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +151,7 @@ pub struct Classifier {
     ports: [ScalarLookup; 2],
     icmp: ScalarLookup,
     used: [bool; Field::COUNT],
-    rows: [Rows; Field::COUNT],
+    rows: Rows,
     blocks: Vec<RtBlock>,
     entries: Vec<RtEntry>,
     /// The sets direct blocks refer to.
@@ -174,27 +180,27 @@ impl Classifier {
         let mut direct_sets = IpSets::new();
         let mut blocks = Vec::with_capacity(tables.blocks.len());
         let mut used = [false; Field::COUNT];
-        let mut rows: [Rows; Field::COUNT] = Default::default();
+        let mut rows = Rows::default();
         for b in &tables.blocks {
             for p in &b.fields {
-                rows[p.field.index()].width += 1;
+                rows.width[p.field.index()] += 1;
             }
         }
         let mut cells: Vec<Vec<u32>> = Field::ALL
             .iter()
-            .map(|&f| vec![0; rows[f.index()].width * tables.atoms.atom_count(f) as usize])
+            .map(|&f| vec![0; rows.width[f.index()] * tables.atoms.atom_count(f) as usize])
             .collect();
         let mut next_column = [0usize; Field::COUNT];
         for b in &tables.blocks {
             match b.kind {
                 BlockKind::Table => {
-                    let mut fields = smallvec::SmallVec::new();
+                    let mut fields = Vec::with_capacity(b.fields.len());
                     for p in &b.fields {
                         let f = p.field.index();
                         used[f] = true;
                         let column = next_column[f];
                         next_column[f] += 1;
-                        let width = rows[f].width;
+                        let width = rows.width[f];
                         for (atom, &class) in p.classes.iter().enumerate() {
                             if let Some(cell) = cells[f].get_mut(atom * width + column) {
                                 *cell = class;
@@ -208,7 +214,7 @@ impl Classifier {
                         });
                     }
                     blocks.push(RtBlock::Table {
-                        fields,
+                        fields: fields.into_boxed_slice(),
                         table: KeyTable::new(b),
                         default_entry: b.default_entry,
                     });
@@ -230,9 +236,12 @@ impl Classifier {
                 }
             }
         }
-        for (r, c) in rows.iter_mut().zip(cells) {
-            r.cells = Cells::new(c);
+        let mut all = Vec::with_capacity(cells.iter().map(Vec::len).sum());
+        for (offset, c) in rows.offset.iter_mut().zip(cells) {
+            *offset = all.len();
+            all.extend(c);
         }
+        rows.cells = Cells::new(all);
         let a = &tables.atoms;
         let family = [a.family.atom_of(FAMILY_V4), a.family.atom_of(FAMILY_V6)];
         let protocol: Vec<u32> = (0..256).map(|p| a.protocol.atom_of(p)).collect();
@@ -242,7 +251,7 @@ impl Classifier {
             ScalarLookup::new(&a.dst_port, false),
         ];
         let icmp = ScalarLookup::new(&a.icmp, false);
-        stats.bytes += rows.iter().map(|r| r.cells.bytes() as u64).sum::<u64>();
+        stats.bytes += rows.cells.bytes() as u64;
         stats.bytes += blocks
             .iter()
             .map(|b| match b {
@@ -305,13 +314,11 @@ impl Classifier {
                 .copied()
                 .unwrap_or(0);
         }
-        for (side, addr) in [(0, packet.src()), (1, packet.dst())] {
-            if used[Field::SrcAddr.index() + side] {
-                atoms[Field::SrcAddr.index() + side] = match addr {
-                    IpAddr::V4(a) => self.addrs[side].v4.atom(u32::from(a)),
-                    IpAddr::V6(a) => self.addrs[side].v6.atom(u128::from(a)),
-                };
-            }
+        if used[Field::SrcAddr.index()] {
+            atoms[Field::SrcAddr.index()] = self.addrs[0].atom(packet.src());
+        }
+        if used[Field::DstAddr.index()] {
+            atoms[Field::DstAddr.index()] = self.addrs[1].atom(packet.dst());
         }
         let (sport, dport) = packet
             .ports()
@@ -333,10 +340,30 @@ impl Classifier {
     /// when `trace` has room.
     pub fn classify(&self, packet: &PacketRepr, trace: &mut Vec<TraceStep>) -> Classification {
         let atoms = self.atoms(packet);
-        let mut row = [0usize; Field::COUNT];
-        for (i, r) in row.iter_mut().enumerate() {
-            *r = atoms[i] as usize * self.rows[i].width;
+        let mut row = [0usize; ROW_FIELDS];
+        for ((r, &atom), (&offset, &width)) in row
+            .iter_mut()
+            .zip(&atoms)
+            .zip(self.rows.offset.iter().zip(&self.rows.width))
+        {
+            *r = offset + atom as usize * width;
         }
+        match &self.rows.cells {
+            Cells::U16(cells) => self.walk(cells, &row, packet, trace),
+            Cells::U32(cells) => self.walk(cells, &row, packet, trace),
+        }
+    }
+
+    /// The block walk of [`Classifier::classify`], given the start of the packet's projection
+    /// row of every field in `cells`.
+    #[inline]
+    fn walk<C: Copy + Into<u32>>(
+        &self,
+        cells: &[C],
+        row: &[usize; ROW_FIELDS],
+        packet: &PacketRepr,
+        trace: &mut Vec<TraceStep>,
+    ) -> Classification {
         let mut b = 0usize;
         while let Some(rt) = self.blocks.get(b) {
             let entry = match rt {
@@ -345,10 +372,8 @@ impl Classifier {
                     table,
                     default_entry,
                 } => {
-                    let key = self.key(fields, &row);
-                    table
-                        .finish(key, table.probe(key))
-                        .unwrap_or(*default_entry)
+                    let key = key(cells, fields, row);
+                    table.entry_or(key, *default_entry)
                 }
                 RtBlock::Direct(matches) => {
                     let first_rule = self.tables.blocks.get(b).map_or(0, |x| x.first_rule);
@@ -391,21 +416,6 @@ impl Classifier {
         if let Some(logs) = self.tables.log_rules.get(start..end) {
             trace.extend(logs.iter().map(|&r| TraceStep::Log(r)));
         }
-    }
-
-    /// A table block's key from the packet's projection rows.
-    #[inline]
-    fn key(&self, fields: &[RtField], row: &[usize; Field::COUNT]) -> u64 {
-        let mut key = 0u64;
-        for p in fields {
-            let f = usize::from(p.field);
-            let class = match (self.rows.get(f), row.get(f)) {
-                (Some(r), Some(&base)) => r.cells.get(base + p.column as usize),
-                _ => 0,
-            };
-            key |= u64::from(class) << p.shift;
-        }
-        key
     }
 
     /// What a matching decisive rule does: `Ok` with the outcome, or `Err` with the block to
@@ -512,6 +522,19 @@ impl Classifier {
             .cloned()
             .unwrap_or(crate::ir::Origin::NoMatch)
     }
+}
+
+/// A table block's key from the packet's projection rows (`row[field]`: where the field's row
+/// starts in `cells`).
+#[inline]
+fn key<C: Copy + Into<u32>>(cells: &[C], fields: &[RtField], row: &[usize; ROW_FIELDS]) -> u64 {
+    let mut key = 0u64;
+    for p in fields {
+        let base = row[usize::from(p.field) & (ROW_FIELDS - 1)];
+        let class = cells.get(base + p.column as usize).map_or(0, |&c| c.into());
+        key |= u64::from(class) << p.shift;
+    }
+    key
 }
 
 /// What the walk does after an entry whose decisive rule is `rule`.
