@@ -47,6 +47,7 @@ pub mod global_placement;
 mod key_hash;
 mod labels;
 mod parser;
+mod plan;
 mod restrictions;
 mod selector;
 mod span;

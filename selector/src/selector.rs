@@ -11,6 +11,7 @@ use sha2::{Digest, Sha224};
 
 use crate::ast::{Expr, ExprKind, Operands};
 use crate::parser::{ParseOptions, parse_expr};
+use crate::plan::Plan;
 use crate::restrictions::LabelRestrictions;
 use crate::{Labels, ParseError};
 
@@ -24,6 +25,8 @@ use crate::{Labels, ParseError};
 #[derive(Clone)]
 pub struct Selector {
     expr: Expr,
+    /// The flat evaluation plan, for the shapes it covers (derived from `expr`).
+    plan: Option<Plan>,
     source: Box<str>,
     canonical: OnceLock<Box<str>>,
     unique_id: OnceLock<Box<str>>,
@@ -50,6 +53,7 @@ impl Selector {
     pub fn from_expr(expr: Expr) -> Selector {
         let canonical: Box<str> = expr.canonical_string(64).into();
         Selector {
+            plan: Plan::of(&expr),
             expr,
             source: canonical.clone(),
             canonical: OnceLock::from(canonical),
@@ -69,6 +73,7 @@ impl Selector {
 
     fn build(expr: Expr, source: Box<str>) -> Selector {
         Selector {
+            plan: Plan::of(&expr),
             expr,
             source,
             canonical: OnceLock::new(),
@@ -108,7 +113,10 @@ impl Selector {
     /// True if the selector matches `labels`.
     #[inline]
     pub fn matches<L: Labels + ?Sized>(&self, labels: &L) -> bool {
-        self.expr.matches(labels)
+        match &self.plan {
+            Some(plan) => plan.matches(labels),
+            None => self.expr.matches(labels),
+        }
     }
 
     /// Which labels must be present, absent or take one of a set of values for a match.

@@ -66,6 +66,27 @@ impl Decoder<'_> {
         }
     }
 
+    /// A junction (or a single term) of possibly negated leaves: the shape `Selector` evaluates
+    /// by its flat plan.
+    fn flat(&mut self) -> Expr {
+        let n = 1 + self.byte() % 6;
+        let ops: Vec<Expr> = (0..n)
+            .map(|_| {
+                let leaf = self.leaf();
+                if self.byte().is_multiple_of(3) {
+                    Expr::negate(leaf)
+                } else {
+                    leaf
+                }
+            })
+            .collect();
+        match (ops.len(), self.byte() % 2) {
+            (1, _) => ops.into_iter().next().expect("one operand"),
+            (_, 0) => Expr::and(ops).expect("two or more"),
+            _ => Expr::or(ops).expect("two or more"),
+        }
+    }
+
     fn operands(&mut self, depth: usize) -> Vec<Expr> {
         let n = 2 + self.byte() % 3;
         (0..n).map(|_| self.expr(depth - 1)).collect()
@@ -135,6 +156,11 @@ impl Decoder<'_> {
 /// `!`), and `&&` / `||` with two to four operands, nested up to four levels.
 fn expr() -> impl Strategy<Value = Expr> {
     vec(any::<u8>(), 0..160).prop_map(|bytes| Decoder { bytes: &bytes }.expr(4))
+}
+
+/// Junctions of possibly negated leaves (see `Decoder::flat`).
+fn flat_expr() -> impl Strategy<Value = Expr> {
+    vec(any::<u8>(), 0..80).prop_map(|bytes| Decoder { bytes: &bytes }.flat())
 }
 
 /// Label sets over the names and values the expressions use.
@@ -256,6 +282,24 @@ proptest! {
         prop_assert_eq!(e.matches(&map), expected);
         prop_assert_eq!(e.matches(&hash), expected);
         prop_assert_eq!(parse(&e.to_string()).matches(&set), expected);
+        let built = Selector::from_expr(e.clone());
+        prop_assert_eq!(built.matches(&set), expected);
+        prop_assert_eq!(built.matches(&map), expected);
+    }
+
+    /// A `Selector` evaluates junctions of (negated) label tests by a flat plan; it gives the
+    /// semantics table's result with every `Labels` implementation.
+    #[test]
+    fn flat_junctions_follow_the_semantics_table(e in flat_expr(), pairs in label_pairs()) {
+        let map: BTreeMap<String, String> = pairs.iter().cloned().collect();
+        let expected = reference_matches(&e, &map);
+        let set: LabelSet = pairs.iter().cloned().collect();
+        let hash: HashMap<String, String> = pairs.iter().cloned().collect();
+        let sel = parse(&e.to_string());
+        prop_assert_eq!(sel.matches(&set), expected);
+        prop_assert_eq!(sel.matches(&map), expected);
+        prop_assert_eq!(sel.matches(&hash), expected);
+        prop_assert_eq!(Selector::from_expr(e).matches(&set), expected);
     }
 
     /// `!(s)` and `!s` (printed text, so `!!` collapses) invert `s` on any labels.
