@@ -3,7 +3,7 @@
 //! selector: the canonical form parses (with the same limits) to the same tree, except that
 //! `!!` collapses by parity (SEMANTICS §1.4), after which printing is stable; both trees agree
 //! on every label set built from the selector's own labels and values, with `LabelSet` and
-//! `BTreeMap` alike; and the label restrictions never exclude a label set that matches.
+//! `BTreeMap` alike, and so do the selector's flat evaluation plan and the tree walk; and the label restrictions never exclude a label set that matches.
 
 #![no_main]
 
@@ -47,6 +47,8 @@ fn check(text: &str) {
         let set: LabelSet = labels.iter().collect();
         let matched = sel.matches(&set);
         assert_eq!(matched, sel.matches(&labels), "{text:?} on {labels:?}");
+        // `Selector::matches` may use its flat plan; the tree walk must agree.
+        assert_eq!(matched, sel.expr().matches(&set), "{text:?} on {labels:?}");
         assert_eq!(matched, again.matches(&set), "{text:?} on {labels:?}");
         if matched {
             for (name, r) in restrictions.iter() {
