@@ -202,7 +202,8 @@ fn pass_jumps_across_blocks_to_the_next_tier() {
         (Verdict::Deny, origin("a", 1))
     );
     assert!(d.steps.is_empty());
-    // The Pass rule's target starts a block, and the rule table points at it.
+    // The Pass rule's target starts a block (a Pass from an earlier block always lands on a
+    // block's first rule), and the rule table points at it.
     let c = Classifier::build(&p, &s).unwrap();
     let t = c.tables();
     let target = t.block_starting_at(3).unwrap();
@@ -214,6 +215,86 @@ fn pass_jumps_across_blocks_to_the_next_tier() {
             .iter()
             .all(|b| b.first_rule >= 3 || b.end_rule <= 3)
     );
+}
+
+#[test]
+fn one_block_holds_tiers_that_pass_to_each_other() {
+    let s = IpSets::new();
+    let port = |p: u16| Match {
+        protocol: Some(6),
+        dst: SideMatch {
+            ports: Some(ports(&[(p, p)])),
+            ..SideMatch::default()
+        },
+        ..Match::default()
+    };
+    let tcp_only = Match {
+        protocol: Some(6),
+        ..Match::default()
+    };
+    let p = program(vec![
+        // Tier a: TCP is logged, port 22 allowed; the tier passes.
+        rule(tcp_only.clone(), IrAction::Log, "a", 0),
+        rule(port(22), IrAction::Allow, "a", 1),
+        end_of_tier("a", IrAction::Pass { to: 3 }),
+        // Tier b: port 23 denied, port 80 passed explicitly, TCP logged; the tier passes.
+        rule(port(23), IrAction::Deny, "b", 0),
+        rule(port(80), IrAction::Pass { to: 7 }, "b", 1),
+        rule(tcp_only, IrAction::Log, "b", 2),
+        end_of_tier("b", IrAction::Pass { to: 7 }),
+        // Tier c: port 80 allowed; the tier denies.
+        rule(port(80), IrAction::Allow, "c", 0),
+        end_of_tier("c", IrAction::Deny),
+        final_deny(),
+    ]);
+    // Under the default budget the three tiers are one block (the end of tier c matches every
+    // packet and decides, so the final rule is never reached from it).
+    let c = Classifier::build(&p, &s).unwrap();
+    let t = c.tables();
+    assert_eq!(
+        (t.blocks[0].first_rule, t.blocks[0].end_rule),
+        (0, 9),
+        "{:?}",
+        t.blocks
+    );
+    let eot = |tier: &str| Origin::EndOfTier { tier: tier.into() };
+    // Every Pass on the way is a step, in order with the Log rules.
+    let d = decide(&p, &s, &tcp("10.0.0.1", "10.0.0.2", 1, 80));
+    assert_eq!(
+        (d.verdict, d.origin.clone()),
+        (Verdict::Allow, origin("c", 0))
+    );
+    assert_eq!(
+        d.steps,
+        vec![
+            Step::Log(origin("a", 0)),
+            Step::Pass(eot("a")),
+            Step::Pass(origin("b", 1)),
+        ]
+    );
+    let d = decide(&p, &s, &tcp("10.0.0.1", "10.0.0.2", 1, 443));
+    assert_eq!((d.verdict, d.origin.clone()), (Verdict::Deny, eot("c")));
+    assert_eq!(
+        d.steps,
+        vec![
+            Step::Log(origin("a", 0)),
+            Step::Pass(eot("a")),
+            Step::Log(origin("b", 2)),
+            Step::Pass(eot("b")),
+        ]
+    );
+    let d = decide(&p, &s, &tcp("10.0.0.1", "10.0.0.2", 1, 23));
+    assert_eq!(d.origin, origin("b", 0));
+    let d = decide(&p, &s, &udp("10.0.0.1", "10.0.0.2", 1, 80));
+    assert_eq!(d.steps, vec![Step::Pass(eot("a")), Step::Pass(eot("b"))]);
+    // The exported entries name the same steps: a packet's entry in the single block.
+    let entry_steps: Vec<u32> = t
+        .entries
+        .iter()
+        .flat_map(|e| t.entry_steps(e).to_vec())
+        .filter(|&r| t.rules[r as usize].action == RuleAction::Pass)
+        .collect();
+    assert!(entry_steps.contains(&2) && entry_steps.contains(&4) && entry_steps.contains(&6));
 }
 
 #[test]

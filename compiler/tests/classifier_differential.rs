@@ -364,8 +364,12 @@ fn table_decision(t: &ClassifierTables, p: &PacketRepr) -> Option<Decision> {
         }
         let key = block.pack_key(|f| block.projection(f).unwrap().class_of(atoms[f.index()]));
         let entry = t.entries[block.entry_of(key) as usize];
-        for &log in t.entry_logs(&entry) {
-            steps.push(Step::Log(origin(log)));
+        for &step in t.entry_steps(&entry) {
+            steps.push(match t.rules[step as usize].action {
+                RuleAction::Log => Step::Log(origin(step)),
+                RuleAction::Pass => Step::Pass(origin(step)),
+                other => panic!("an entry names {other:?} rule {step} as a step"),
+            });
         }
         if entry.rule == NO_RULE {
             b += 1;

@@ -50,10 +50,15 @@
 /* ---- entry tables ------------------------------------------------------------------------ */
 #define PAL_ENTRIES_DENSE 0
 #define PAL_ENTRIES_HASH 1
-/* An entry word: low 32 bits = the first decisive rule that matches (PAL_NONE: none), high 32
- * bits = offset of the log list in u32 units from `logs_off` (PAL_NONE: no logs). A dense table
- * slot or hash value of all ones is a miss. */
+/* An entry word: low 32 bits = the decisive rule (PAL_NONE: none), high 32 bits = offset of the
+ * entry's step list in u32 units from `logs_off` (PAL_NONE: no steps). A step list is a head
+ * word — the number of steps, with PAL_STEPS_HAVE_LOG set when one of them is a Log rule — then
+ * one word per step: a Log rule's index, or a Pass rule's index with PAL_STEP_PASS set (a Pass
+ * taken within the block; it is reported only when tracing). A dense table slot or hash value
+ * of all ones is a miss. */
 #define PAL_NONE 0xffffffffu
+#define PAL_STEPS_HAVE_LOG 0x80000000u
+#define PAL_STEP_PASS 0x80000000u
 /* Hash tables: slots of two words {key, entry}; an empty slot holds the block's empty marker (a
  * key value no entry uses). A key is the sum of class << shift over the block's fields. */
 #define PAL_HASH_MUL 0x9e3779b97f4a7c15ull
@@ -83,7 +88,7 @@
 #define PAL_MAX_STAGES 3
 #define PAL_MAX_BLOCK_STEPS 65536
 #define PAL_MAX_WALK_STEPS (1u << 23)
-#define PAL_MAX_LOGS_PER_ENTRY 65536
+#define PAL_MAX_STEPS_PER_ENTRY 65536
 #define PAL_BLOCK_WORDS (3 + PAL_NFIELDS)
 
 /* ---- interface configuration --------------------------------------------------------------- */

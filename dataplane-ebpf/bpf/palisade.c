@@ -445,8 +445,8 @@ struct walk {
 	__u32 error;  /* inconsistent tables */
 	__u32 events; /* events emitted (reserved on the ring or not) */
 	__u32 lost;   /* events the ring had no room for */
-	__u32 log_at;   /* u32 index (from logs_off) of the next Log rule to report */
-	__u32 log_left; /* Log rules of the current entry still to report */
+	__u32 log_at;   /* u32 index (from logs_off) of the current entry's next step */
+	__u32 log_left; /* steps of the current entry still to report */
 	__u32 pending;  /* the current entry's decisive rule (PAL_NONE: none) */
 };
 
@@ -550,7 +550,7 @@ __attribute__((noinline)) __u64 pal_block_entry(const struct atoms *at, __u32 bl
 	return dflt;
 }
 
-/* u32 number `at` of the log lists. */
+/* u32 number `at` of the step lists. */
 static __always_inline int log_u32(const struct walk *w, __u32 at, __u32 *out)
 {
 	__u64 word;
@@ -600,8 +600,9 @@ static __always_inline long act(struct walk *w)
 	return 1;
 }
 
-/* One step of the walk: report one pending Log rule, or evaluate one block. One flat loop (a
- * bpf_loop callback that itself calls bpf_loop misbehaves), bounded by blocks + rules. */
+/* One step of the walk: report one pending step of an entry (a Log rule, or a Pass taken within
+ * the block), or evaluate one block. One flat loop (a bpf_loop callback that itself calls
+ * bpf_loop misbehaves), bounded by blocks + rules. */
 static long walk_step(__u32 i, void *data)
 {
 	(void)i;
@@ -613,7 +614,10 @@ static long walk_step(__u32 i, void *data)
 			w->error = 1;
 			return 1;
 		}
-		emit(w, PAL_EV_LOG, rule);
+		if (!(rule & PAL_STEP_PASS))
+			emit(w, PAL_EV_LOG, rule);
+		else if (w->trace)
+			emit(w, PAL_EV_PASS, rule & ~PAL_STEP_PASS);
 		w->log_at++;
 		w->log_left--;
 		return w->log_left > 0 ? 0 : act(w);
@@ -632,12 +636,18 @@ static long walk_step(__u32 i, void *data)
 	__u32 logs = e >> 32;
 	w->pending = (__u32)e;
 	if (logs != PAL_NONE) {
-		__u32 count;
-		if (log_u32(w, logs, &count) || count > PAL_MAX_LOGS_PER_ENTRY) {
+		__u32 head;
+		if (log_u32(w, logs, &head)) {
 			w->error = 1;
 			return 1;
 		}
-		if (count > 0) {
+		__u32 count = head & ~PAL_STEPS_HAVE_LOG;
+		if (count > PAL_MAX_STEPS_PER_ENTRY) {
+			w->error = 1;
+			return 1;
+		}
+		/* Pass steps alone are only reported when tracing. */
+		if (count > 0 && ((head & PAL_STEPS_HAVE_LOG) || w->trace)) {
 			w->log_at = logs + 1;
 			w->log_left = count;
 			return 0;

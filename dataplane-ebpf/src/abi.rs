@@ -51,8 +51,12 @@ pub const MAX_SEARCH: u32 = 32;
 pub const MAX_STAGES: usize = 3;
 /// Blocks one classification may traverse.
 pub const MAX_BLOCK_STEPS: u32 = 65_536;
-/// Log rules one entry may name.
-pub const MAX_LOGS_PER_ENTRY: u32 = 65_536;
+/// Steps (Log rules, Pass rules taken within a block) one entry may name.
+pub const MAX_STEPS_PER_ENTRY: u32 = 65_536;
+/// Set in a step list's head word when one of its steps is a Log rule.
+pub const STEPS_HAVE_LOG: u32 = 1 << 31;
+/// Set in a step word when the step is a Pass rule (else it is a Log rule).
+pub const STEP_PASS: u32 = 1 << 31;
 /// Words of a block descriptor.
 pub const BLOCK_WORDS: usize = 3 + NFIELDS;
 /// Interfaces with a smaller ifindex are configured in a direct array (others in a hash).
@@ -513,7 +517,9 @@ mod tests {
             ("PAL_MAX_SEARCH", u64::from(MAX_SEARCH)),
             ("PAL_MAX_STAGES", MAX_STAGES as u64),
             ("PAL_MAX_BLOCK_STEPS", u64::from(MAX_BLOCK_STEPS)),
-            ("PAL_MAX_LOGS_PER_ENTRY", u64::from(MAX_LOGS_PER_ENTRY)),
+            ("PAL_MAX_STEPS_PER_ENTRY", u64::from(MAX_STEPS_PER_ENTRY)),
+            ("PAL_STEPS_HAVE_LOG", u64::from(STEPS_HAVE_LOG)),
+            ("PAL_STEP_PASS", u64::from(STEP_PASS)),
             ("PAL_IFACE_DIRECT", u64::from(IFACE_DIRECT)),
             ("PAL_IF_VALID", u64::from(IF_VALID)),
             ("PAL_IF_STATEFUL", u64::from(IF_STATEFUL)),

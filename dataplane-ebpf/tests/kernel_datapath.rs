@@ -949,7 +949,17 @@ fn log_rules_put_provenance_and_five_tuple_on_the_ring() {
             },
             IrAction::Log,
         ),
-        rule(1, Match::any(), IrAction::Log),
+        // A Pass to the next rule: within the classifier's block, so a step of the entry
+        // between the two Log rules; enforcement reports it only when tracing.
+        rule(1, Match::any(), IrAction::Pass { to: 2 }),
+        rule(
+            2,
+            Match {
+                protocol: Some(17),
+                ..Match::any()
+            },
+            IrAction::Log,
+        ),
     ];
     let mut rig = Rig::new(
         program(Hook::HostIngress, rules, IrAction::Allow),
@@ -971,9 +981,35 @@ fn log_rules_put_provenance_and_five_tuple_on_the_ring() {
         got,
         vec![
             (EventKind::Log, Some(Origin::Failsafe { rule: 0 }), Some(p)),
-            (EventKind::Log, Some(Origin::Failsafe { rule: 1 }), Some(p)),
+            (EventKind::Log, Some(Origin::Failsafe { rule: 2 }), Some(p)),
         ]
     );
+    // Traced, the Pass step comes in its place between the Log rules.
+    cfg.trace = true;
+    rig.dp.set_iface(LO, AttachPoint::TcIngress, &cfg).unwrap();
+    let (_, events) = rig.run(AttachPoint::TcIngress, &frame::emit(&p).unwrap());
+    let got: Vec<(EventKind, Option<Origin>)> =
+        events.iter().map(|e| (e.kind, e.origin.clone())).collect();
+    assert_eq!(
+        got,
+        vec![
+            (EventKind::Log, Some(Origin::Failsafe { rule: 0 })),
+            (EventKind::Pass, Some(Origin::Failsafe { rule: 1 })),
+            (EventKind::Log, Some(Origin::Failsafe { rule: 2 })),
+        ]
+    );
+    // A TCP packet matches neither Log rule: its only step is the Pass, reported when tracing
+    // and not otherwise.
+    let tcp_p = tcp("fd00::1", "fd00::2", 1234, 5678);
+    let (r, events) = rig.run(AttachPoint::TcIngress, &frame::emit(&tcp_p).unwrap());
+    assert_eq!(r.status, Status::Allow);
+    let got: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+    assert_eq!(got, vec![EventKind::Pass]);
+    cfg.trace = false;
+    rig.dp.set_iface(LO, AttachPoint::TcIngress, &cfg).unwrap();
+    let (r, events) = rig.run(AttachPoint::TcIngress, &frame::emit(&tcp_p).unwrap());
+    assert_eq!(r.status, Status::Allow);
+    assert!(events.is_empty(), "{events:?}");
     assert!(
         events
             .iter()

@@ -2,7 +2,7 @@
 //! turn predicates into atom sets, cut the rules into blocks under the size budget, and assemble
 //! the exported [`ClassifierTables`].
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ahash::{AHashMap, AHashSet};
@@ -82,22 +82,50 @@ struct Ctx<'a> {
 /// What a block decided for one key while it is being built.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 struct EntryState {
+    /// The decisive rule: Allow, Deny, NoVerdict, or a Pass whose target is not in the block.
     rule: Option<u32>,
-    logs: SmallVec<[u32; 2]>,
+    /// The Log rules that matched and the Pass rules taken within the block, in rule order.
+    steps: SmallVec<[u32; 2]>,
+    /// Rules before this one are skipped: a Pass within the block moved evaluation on to its
+    /// target. Only meaningful while the block is being built (see [`EntryState::settled`]).
+    resume: u32,
+}
+
+/// What a rule does to an [`EntryState`] of a block that ends before rule `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RuleKind {
+    /// A Log rule: a step, then evaluation goes on.
+    Log,
+    /// A Pass to a rule of the block: a step, then evaluation goes on at the target.
+    PassWithin(u32),
+    /// Anything else decides (a Pass out of the block continues at the target's block).
+    Decisive,
 }
 
 impl EntryState {
-    fn apply(&mut self, rule: u32, is_log: bool) {
-        if self.rule.is_some() {
+    fn apply(&mut self, rule: u32, kind: RuleKind) {
+        if self.rule.is_some() || rule < self.resume {
             return;
         }
-        if is_log {
-            if self.logs.last() != Some(&rule) {
-                self.logs.push(rule);
+        match kind {
+            RuleKind::Log => {
+                if self.steps.last() != Some(&rule) {
+                    self.steps.push(rule);
+                }
             }
-        } else {
-            self.rule = Some(rule);
+            RuleKind::PassWithin(to) => {
+                self.steps.push(rule);
+                self.resume = to;
+            }
+            RuleKind::Decisive => self.rule = Some(rule),
         }
+    }
+
+    /// The state once the block is complete: where a Pass within the block resumed no longer
+    /// matters (every rule of the block has been applied).
+    fn settled(mut self) -> EntryState {
+        self.resume = 0;
+        self
     }
 }
 
@@ -257,24 +285,24 @@ pub(crate) fn build<S: SetLookup + ?Sized>(
     };
     let mut entries: Vec<Entry> = vec![Entry {
         rule: NO_RULE,
-        first_log: 0,
-        log_count: 0,
+        first_step: 0,
+        step_count: 0,
     }];
     let mut entry_ids: AHashMap<EntryState, u32> = AHashMap::new();
     entry_ids.insert(EntryState::default(), EMPTY_ENTRY);
-    let mut log_rules: Vec<u32> = Vec::new();
+    let mut step_rules: Vec<u32> = Vec::new();
     let mut intern_entry = |st: EntryState| -> Result<u32, BuildError> {
         if let Some(&id) = entry_ids.get(&st) {
             return Ok(id);
         }
         let id = u32::try_from(entries.len()).map_err(|_| too_large("entries", entries.len()))?;
-        let first_log = u32::try_from(log_rules.len())
-            .map_err(|_| too_large("log references", log_rules.len()))?;
-        log_rules.extend_from_slice(&st.logs);
+        let first_step = u32::try_from(step_rules.len())
+            .map_err(|_| too_large("log references", step_rules.len()))?;
+        step_rules.extend_from_slice(&st.steps);
         entries.push(Entry {
             rule: st.rule.unwrap_or(NO_RULE),
-            first_log,
-            log_count: st.logs.len() as u32,
+            first_step,
+            step_count: st.steps.len() as u32,
         });
         entry_ids.insert(st, id);
         Ok(id)
@@ -343,7 +371,7 @@ pub(crate) fn build<S: SetLookup + ?Sized>(
             origin,
         });
     }
-    stats.bytes += (entries.len() * 12 + log_rules.len() * 4 + rules.len() * 12) as u64;
+    stats.bytes += (entries.len() * 12 + step_rules.len() * 4 + rules.len() * 12) as u64;
     stats.bytes += atom_table_bytes(&atoms) as u64;
     for (f, count) in atom_counts.iter().enumerate() {
         if *count == u32::MAX {
@@ -356,7 +384,7 @@ pub(crate) fn build<S: SetLookup + ?Sized>(
             atoms,
             blocks,
             entries,
-            log_rules,
+            step_rules,
             rules,
             origins,
         },
@@ -405,29 +433,33 @@ fn addr_pred_atoms(pred: &AddrPred, prim_atoms: &[Vec<u32>], atom_count: u32) ->
 }
 
 impl Ctx<'_> {
+    /// True when `rule` matches every packet and ends the program (a Pass does not: evaluation
+    /// goes on at its target, which may be in the same block).
     fn is_decisive_wildcard(&self, rule: usize) -> bool {
         let decisive = self
             .program
             .rules()
             .get(rule)
-            .is_some_and(|r| !matches!(r.action, IrAction::Log));
+            .is_some_and(|r| !matches!(r.action, IrAction::Log | IrAction::Pass { .. }));
         decisive
             && matches!(self.compiled.get(rule), Some(Compiled::Alts(a)) if a.iter().any(AtomAlt::is_wildcard))
     }
 
-    /// Cuts the rules into blocks: greedily as long as a table fits the budget, never across a
-    /// Pass target, and ending after a rule that matches every packet and decides.
+    /// Cuts the rules into blocks: greedily as long as a table fits the budget, and ending
+    /// after a rule that matches every packet and decides. A block may contain a Pass and its
+    /// target (its entries then take the Pass within the block), but a Pass from an earlier
+    /// block must land on the first rule of a block: a block never reaches over the target of
+    /// a Pass that precedes it.
     fn plan_blocks(&self) -> Vec<Plan> {
         let n = self.program.len();
-        let targets: BTreeSet<usize> = self
-            .program
-            .rules()
-            .iter()
-            .filter_map(|r| match r.action {
-                IrAction::Pass { to } => Some(to as usize),
-                _ => None,
-            })
-            .collect();
+        // Every Pass target, with the first rule that passes to it.
+        let mut earliest_source: BTreeMap<usize, usize> = BTreeMap::new();
+        for (i, r) in self.program.rules().iter().enumerate() {
+            if let IrAction::Pass { to } = r.action {
+                let first = earliest_source.entry(to as usize).or_insert(i);
+                *first = (*first).min(i);
+            }
+        }
         let mut plans = Vec::new();
         let mut used_bytes = 0usize;
         let mut first = 0usize;
@@ -437,7 +469,10 @@ impl Ctx<'_> {
                 first += 1;
                 continue;
             }
-            let mut limit = targets.range(first + 1..).next().copied().unwrap_or(n);
+            let mut limit = earliest_source
+                .range(first + 1..)
+                .find(|&(_, &source)| source < first)
+                .map_or(n, |(&to, _)| to);
             if let Some(d) =
                 (first + 1..limit).find(|&r| matches!(self.compiled.get(r), Some(Compiled::Direct)))
             {
@@ -611,13 +646,17 @@ impl Ctx<'_> {
         let mut lists: Vec<&[u32]> = Vec::with_capacity(fields.len());
         let mut idx: Vec<usize> = Vec::with_capacity(fields.len());
         for r in first..end {
-            let is_log = rules.get(r).is_some_and(|x| x.action == IrAction::Log);
+            let kind = match rules.get(r).map(|x| x.action) {
+                Some(IrAction::Log) => RuleKind::Log,
+                Some(IrAction::Pass { to }) if (to as usize) < end => RuleKind::PassWithin(to),
+                _ => RuleKind::Decisive,
+            };
             let rule = r as u32;
             for alt in alts_of(r) {
                 if !alt_is_masked(alt, &slot) {
-                    default.apply(rule, is_log);
+                    default.apply(rule, kind);
                     for st in map.values_mut() {
-                        st.apply(rule, is_log);
+                        st.apply(rule, kind);
                     }
                     continue;
                 }
@@ -644,7 +683,7 @@ impl Ctx<'_> {
                     }
                     map.entry(key)
                         .or_insert_with(|| default.clone())
-                        .apply(rule, is_log);
+                        .apply(rule, kind);
                     if map.len() > max_entries {
                         return None;
                     }
@@ -663,12 +702,18 @@ impl Ctx<'_> {
                     }
                 }
             }
-            if default.rule.is_some() {
+            // Once every key has decided, later rules change nothing (keys that followed a
+            // Pass within the block may still be undecided when the default is).
+            if default.rule.is_some() && map.values().all(|st| st.rule.is_some()) {
                 break;
             }
         }
-        let mut keys: Vec<(u64, EntryState)> =
-            map.into_iter().filter(|(_, st)| *st != default).collect();
+        let default = default.settled();
+        let mut keys: Vec<(u64, EntryState)> = map
+            .into_iter()
+            .map(|(k, st)| (k, st.settled()))
+            .filter(|(_, st)| *st != default)
+            .collect();
         keys.sort_unstable_by_key(|(k, _)| *k);
         // Keys (12 bytes exported) and the runtime table (16-byte slots, load ≤ 1/2).
         let table_bytes = keys.len() * 12 + (keys.len() * 2).next_power_of_two() * 16;

@@ -13,15 +13,17 @@
 //! - **Alternatives.** Every IR rule becomes a disjunction of *alternatives*, each a conjunction
 //!   of independent per-field predicates (sets of atoms). Named ports and service destinations
 //!   (address+port sets) and their negations are expanded by (protocol, port) value.
-//! - **Blocks.** Consecutive rules are grouped into blocks, never across a Pass target. A block
-//!   projects each global atom of the fields it constrains to a block-local class (atoms with
-//!   identical truth vectors over the block's alternatives share a class) and maps the packed
-//!   tuple of classes to an entry: the first decisive rule that matches and the Log rules that
-//!   match before it. Blocks are built greedily under [`ClassifierConfig`]'s budget; a rule that
+//! - **Blocks.** Consecutive rules are grouped into blocks; a block may hold a Pass and its
+//!   target (such as a whole tier and the next), but a Pass from an earlier block always lands on
+//!   a block's first rule. A block projects each global atom of the fields it constrains to a
+//!   block-local class (atoms with identical truth vectors over the block's alternatives share a
+//!   class) and maps the packed tuple of classes to an entry: the steps evaluation takes in the
+//!   block (Log rules that match, Pass rules to a rule of the block) and the decisive rule it
+//!   ends at (Allow, Deny, NoVerdict, or a Pass out of the block). Blocks are built greedily under [`ClassifierConfig`]'s budget; a rule that
 //!   alone exceeds it is evaluated directly with [`Match::matches`](crate::ir::Match::matches).
 //! - **Evaluation.** The atoms once, then per traversed block a few array lookups and one hash
-//!   probe: hit with a decisive rule → record its logs and act (a Pass jumps to the block that
-//!   starts at its target); hit with only logs → record them and go on; miss → the block's
+//!   probe: hit with a decisive rule → record its steps and act (a Pass jumps to the block that
+//!   starts at its target); hit with only steps → record them and go on; miss → the block's
 //!   default entry (the rules that match every packet of the block, usually none).
 //!
 //! The tables are plain data ([`ClassifierTables`]), documented as the contract the eBPF and
@@ -134,9 +136,9 @@ struct RtEntry {
     next: Next,
     /// The decisive rule ([`NO_RULE`] for `Continue`).
     rule: u32,
-    /// Log rules: `log_rules[first_log..first_log + log_count]`.
-    first_log: u32,
-    log_count: u32,
+    /// Steps: `steps[first_step..first_step + step_count]`.
+    first_step: u32,
+    step_count: u32,
 }
 
 /// A compiled [`Program`]: its exported [`ClassifierTables`] plus the runtime lookup structures
@@ -154,6 +156,8 @@ pub struct Classifier {
     rows: Rows,
     blocks: Vec<RtBlock>,
     entries: Vec<RtEntry>,
+    /// [`ClassifierTables::step_rules`] as trace steps (Log or Pass by the rule's action).
+    steps: Vec<TraceStep>,
     /// The sets direct blocks refer to.
     direct_sets: IpSets,
 }
@@ -264,14 +268,22 @@ impl Classifier {
             + ports[0].bytes()
             + ports[1].bytes()
             + icmp.bytes()) as u64;
+        let steps = tables
+            .step_rules
+            .iter()
+            .map(|&r| match tables.rules.get(r as usize).map(|i| i.action) {
+                Some(RuleAction::Pass) => TraceStep::Pass(r),
+                _ => TraceStep::Log(r),
+            })
+            .collect();
         let entries = tables
             .entries
             .iter()
             .map(|e| RtEntry {
                 next: rule_next(&tables, e.rule),
                 rule: e.rule,
-                first_log: e.first_log,
-                log_count: e.log_count,
+                first_step: e.first_step,
+                step_count: e.step_count,
             })
             .collect();
         Ok(Classifier {
@@ -287,6 +299,7 @@ impl Classifier {
             rows,
             blocks,
             direct_sets,
+            steps,
         })
     }
 
@@ -389,8 +402,8 @@ impl Classifier {
                 b += 1;
                 continue;
             };
-            if entry.log_count != 0 {
-                self.push_logs(entry, trace);
+            if entry.step_count != 0 {
+                self.push_steps(entry, trace);
             }
             match entry.next {
                 Next::Continue => b += 1,
@@ -409,12 +422,11 @@ impl Classifier {
         self.fell_off()
     }
 
-    #[cold]
-    fn push_logs(&self, entry: &RtEntry, trace: &mut Vec<TraceStep>) {
-        let start = entry.first_log as usize;
-        let end = start + entry.log_count as usize;
-        if let Some(logs) = self.tables.log_rules.get(start..end) {
-            trace.extend(logs.iter().map(|&r| TraceStep::Log(r)));
+    fn push_steps(&self, entry: &RtEntry, trace: &mut Vec<TraceStep>) {
+        let start = entry.first_step as usize;
+        let end = start + entry.step_count as usize;
+        if let Some(steps) = self.steps.get(start..end) {
+            trace.extend_from_slice(steps);
         }
     }
 

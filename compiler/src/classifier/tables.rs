@@ -22,12 +22,15 @@
 //!    [`BlockKind::Direct`] block, the dataplane must evaluate the IR rules
 //!    `first_rule..end_rule` itself (the classifier could not tabulate them within its budget;
 //!    [`ClassifierStats::direct_blocks`] counts them).
-//! 3. **Entry.** An [`Entry`] names the Log rules that matched (`log_rules[first_log ..
-//!    first_log + log_count]`, in rule order) and the first decisive rule that matched (`rule`,
-//!    or [`NO_RULE`]). Record the logs. If there is no decisive rule, continue with the next
-//!    block. Otherwise look the rule up in [`ClassifierTables::rules`]: Allow, Deny and
-//!    NoVerdict end the program; Pass records a pass step and continues at block
-//!    [`RuleInfo::pass_block`].
+//! 3. **Entry.** An [`Entry`] names its steps (`step_rules[first_step .. first_step +
+//!    step_count]`, in rule order): the Log rules that matched, and the Pass rules taken within
+//!    the block — a block may hold a Pass and its target, and then its entries have followed the
+//!    Pass already; a step is a Log or a Pass step according to its rule's
+//!    [`RuleInfo::action`]. Record the steps. Then the decisive rule (`rule`, or [`NO_RULE`]): if
+//!    there is none, continue with the next block. Otherwise look the rule up in
+//!    [`ClassifierTables::rules`]: Allow, Deny and NoVerdict end the program; Pass (to a rule
+//!    outside the block) records a pass step and continues at block [`RuleInfo::pass_block`],
+//!    which starts at the Pass's target.
 //!
 //! The last block always ends the program (every program ends with a match-all final rule).
 //! All IDs are `u32`, keys are `u64`, ports and ICMP values `u16`.
@@ -58,8 +61,9 @@ pub struct ClassifierTables {
     pub blocks: Vec<BlockTable>,
     /// Entries, shared by all blocks; entry 0 is [`EMPTY_ENTRY`].
     pub entries: Vec<Entry>,
-    /// Pool of Log rule indices that entries refer to.
-    pub log_rules: Vec<u32>,
+    /// Pool of step rule indices (Log rules, and Pass rules taken within a block) that entries
+    /// refer to.
+    pub step_rules: Vec<u32>,
     /// Per IR rule (by index): what it does and where it came from.
     pub rules: Vec<RuleInfo>,
     /// Distinct origins; [`RuleInfo::origin`] indexes this list.
@@ -331,12 +335,14 @@ impl BlockTable {
 /// What a block decided for a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
-    /// The first decisive (Allow, Deny, Pass, NoVerdict) rule that matches, or [`NO_RULE`].
+    /// The decisive rule: the first Allow, Deny or NoVerdict rule evaluation reaches, or a Pass
+    /// whose target is not in the block; [`NO_RULE`] when there is none.
     pub rule: u32,
-    /// Start of the matching Log rules (before `rule`) in [`ClassifierTables::log_rules`].
-    pub first_log: u32,
-    /// Number of matching Log rules.
-    pub log_count: u32,
+    /// Start of the entry's steps (before `rule`) in [`ClassifierTables::step_rules`]: the Log
+    /// rules that matched and the Pass rules taken within the block, in rule order.
+    pub first_step: u32,
+    /// Number of steps.
+    pub step_count: u32,
 }
 
 /// What a rule does, as a number a datapath can switch on.
@@ -418,11 +424,12 @@ impl ClassifierTables {
             .ok()
     }
 
-    /// The Log rules an entry names, in rule order.
-    pub fn entry_logs(&self, entry: &Entry) -> &[u32] {
-        let start = entry.first_log as usize;
-        let end = start.saturating_add(entry.log_count as usize);
-        self.log_rules.get(start..end).unwrap_or(&[])
+    /// The steps an entry names (Log rules, and Pass rules taken within the block), in rule
+    /// order; a step's kind is its rule's [`RuleInfo::action`].
+    pub fn entry_steps(&self, entry: &Entry) -> &[u32] {
+        let start = entry.first_step as usize;
+        let end = start.saturating_add(entry.step_count as usize);
+        self.step_rules.get(start..end).unwrap_or(&[])
     }
 
     /// The class of a global atom of `field` in `block` (0 when the block's key does not

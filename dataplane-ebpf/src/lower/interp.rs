@@ -282,23 +282,34 @@ pub(crate) fn classify<W: Words + ?Sized>(
         let logs = (e >> 32) as u32;
         let rule = e as u32;
         if logs != NONE {
-            let count_w = word(heap, h.logs_off + logs / 2, "log list")?;
-            let count = if logs & 1 == 1 {
-                (count_w >> 32) as u32
+            let head_w = word(heap, h.logs_off + logs / 2, "step list")?;
+            let head = if logs & 1 == 1 {
+                (head_w >> 32) as u32
             } else {
-                count_w as u32
+                head_w as u32
             };
-            if count > abi::MAX_LOGS_PER_ENTRY {
-                return Err(InterpError("log list length"));
+            let count = head & !abi::STEPS_HAVE_LOG;
+            if count > abi::MAX_STEPS_PER_ENTRY {
+                return Err(InterpError("step list length"));
             }
+            let mut has_log = false;
             for i in 0..count {
                 let at = logs + 1 + i;
-                let w = word(heap, h.logs_off + at / 2, "log list")?;
-                steps.push(Step::Log(if at & 1 == 1 {
+                let w = word(heap, h.logs_off + at / 2, "step list")?;
+                let step = if at & 1 == 1 {
                     (w >> 32) as u32
                 } else {
                     w as u32
-                }));
+                };
+                if step & abi::STEP_PASS != 0 {
+                    steps.push(Step::Pass(step & !abi::STEP_PASS));
+                } else {
+                    has_log = true;
+                    steps.push(Step::Log(step));
+                }
+            }
+            if has_log != (head & abi::STEPS_HAVE_LOG != 0) {
+                return Err(InterpError("step list head"));
             }
         }
         if rule == NONE {

@@ -13,10 +13,10 @@
 //! | family and protocol atoms | arrays in the generation header |
 //! | block projections (atom → class) | packed arrays of 8/16/32-bit classes |
 //! | block entries (key → entry), default entry | a dense array or an open-addressing hash table of entry words |
-//! | entries' Log rules | log lists `[count, rule…]` |
+//! | entries' steps (Log rules, Pass rules taken within a block) | step lists `[head, step…]` (see `bpf/abi.h`) |
 //! | rules (action, Pass target block) | one word per rule |
 //!
-//! An entry word is `rule | log_list << 32` (`abi::NONE` for none). Origins stay in user space:
+//! An entry word is `rule | step_list << 32` (`abi::NONE` for none). Origins stay in user space:
 //! events and test-run results carry rule indices, which [`LoweredProgram::origin`] resolves.
 
 mod imap;
@@ -26,8 +26,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use palisade_compiler::classifier::{
-    BlockKind, BlockTable, Classifier, ClassifierConfig, ClassifierTables, NO_BLOCK, NO_RULE,
-    RuleAction, ScalarAtomTable,
+    BlockKind, BlockTable, Classifier, ClassifierConfig, ClassifierTables, NO_RULE, RuleAction,
+    ScalarAtomTable,
 };
 use palisade_compiler::ir::{Hook, Origin, Program, SetLookup};
 use palisade_compiler::{Decision, Step, Verdict};
@@ -185,7 +185,7 @@ pub struct LoweredProgram {
     pub used_fields: u32,
     /// The rule table.
     pub rules: usize,
-    /// The log lists.
+    /// The step lists.
     pub logs: usize,
     /// Per rule: index into `origins`.
     pub rule_origin: Vec<u32>,
@@ -431,12 +431,10 @@ impl Lowering {
                 RuleAction::Pass => abi::ACT_PASS,
                 RuleAction::NoVerdict => abi::ACT_NOVERDICT,
             };
-            if act == abi::ACT_PASS
-                && (r.pass_block == NO_BLOCK || r.pass_block as usize >= t.blocks.len())
-            {
-                return Err(self.inconsistent(format!("pass rule {i} has no target block")));
-            }
-            let target = if act == abi::ACT_PASS {
+            // A Pass whose target is inside a block is only ever a step of that block's entries
+            // (never decisive): it has no target block, and the datapath fails closed if an
+            // entry names it as decisive. Entries that do are refused below.
+            let target = if act == abi::ACT_PASS && (r.pass_block as usize) < t.blocks.len() {
                 r.pass_block
             } else {
                 NONE
@@ -450,35 +448,62 @@ impl Lowering {
         }
         let rules = self.push(TableKind::Rules, rule_words);
 
-        // Entries → entry words, with their log lists.
+        // Entries → entry words, with their step lists.
         let mut log_u32: Vec<u32> = Vec::new();
         let mut entry_words: Vec<u64> = Vec::with_capacity(t.entries.len());
         for e in &t.entries {
-            let logs = t.entry_logs(e);
-            if logs.len() as u64 != u64::from(e.log_count) {
-                return Err(self.inconsistent("an entry's log rules are out of range"));
+            let steps = t.entry_steps(e);
+            if steps.len() as u64 != u64::from(e.step_count) {
+                return Err(self.inconsistent("an entry's steps are out of range"));
             }
-            if e.log_count > abi::MAX_LOGS_PER_ENTRY {
+            if e.step_count > abi::MAX_STEPS_PER_ENTRY {
                 return Err(self.too_large(
-                    "log rules of one entry",
-                    u64::from(e.log_count),
-                    u64::from(abi::MAX_LOGS_PER_ENTRY),
+                    "steps of one entry",
+                    u64::from(e.step_count),
+                    u64::from(abi::MAX_STEPS_PER_ENTRY),
                 ));
             }
             if e.rule != NO_RULE && e.rule as usize >= nrules {
                 return Err(self.inconsistent("an entry names an unknown rule"));
             }
-            let log_ref = if logs.is_empty() {
+            if let Some(r) = t.rules.get(e.rule as usize)
+                && r.action == RuleAction::Pass
+                && r.pass_block as usize >= t.blocks.len()
+            {
+                return Err(self.inconsistent(format!(
+                    "pass rule {} decides an entry but has no target block",
+                    e.rule
+                )));
+            }
+            let log_ref = if steps.is_empty() {
                 NONE
             } else {
                 let at = u32::try_from(log_u32.len())
                     .ok()
                     .filter(|&at| at < NONE - 1)
                     .ok_or_else(|| {
-                        self.too_large("log lists", log_u32.len() as u64, u64::from(NONE - 2))
+                        self.too_large("step lists", log_u32.len() as u64, u64::from(NONE - 2))
                     })?;
-                log_u32.push(e.log_count);
-                log_u32.extend_from_slice(logs);
+                let head = log_u32.len();
+                log_u32.push(e.step_count);
+                for &step in steps {
+                    let word = match t.rules.get(step as usize).map(|r| r.action) {
+                        _ if step >= abi::STEP_PASS => {
+                            return Err(self.inconsistent("a step's rule index is out of range"));
+                        }
+                        Some(RuleAction::Log) => {
+                            log_u32[head] |= abi::STEPS_HAVE_LOG;
+                            step
+                        }
+                        Some(RuleAction::Pass) => step | abi::STEP_PASS,
+                        _ => {
+                            return Err(
+                                self.inconsistent("an entry's step is neither a Log nor a Pass")
+                            );
+                        }
+                    };
+                    log_u32.push(word);
+                }
                 at
             };
             let rule = if e.rule == NO_RULE { NONE } else { e.rule };

@@ -1,9 +1,10 @@
 //! A program as lookups whose cost does not grow with its size, built from the compiler's
 //! fast-classifier tables ([`ClassifierTables`]).
 //!
-//! The classifier splits the program into blocks of consecutive rules (never across a Pass
-//! target). Each block maps the tuple of its fields' block-local classes to an entry: the first
-//! decisive rule that matches plus the Log rules that match before it. Here every table block
+//! The classifier splits the program into blocks of consecutive rules (a Pass from an earlier
+//! block always lands on a block's first rule). Each block maps the tuple of its fields'
+//! block-local classes to an entry: the decisive rule plus the steps before it (Log rules, and
+//! Pass rules taken within the block: counted, not logged). Here every table block
 //! becomes a decision tree of single-field verdict maps, one field per level:
 //!
 //! ```text
@@ -13,7 +14,7 @@
 //!              goto a_<hash>_<entry>                      (the block's default entry, if any)
 //! n_..._1:     meta l4proto @pal_l4_ports th dport vmap @m_..._1   every port value is covered
 //!              goto ...                                   (packets without ports: the absent class)
-//! a_<hash>_<e>: counter … log … counter … <action>        (the entry: its logs, its rule)
+//! a_<hash>_<e>: counter … log … counter … <action>        (the entry: its steps, its rule)
 //! ```
 //!
 //! A packet costs one lookup per field of each block it traverses, whatever the number of rules
@@ -136,15 +137,19 @@ impl Flat<'_, '_> {
         let Some(entry) = self.tables.entries.get(entry_id as usize).copied() else {
             return Target::Miss;
         };
-        let logs = self.tables.entry_logs(&entry).to_vec();
-        if logs.is_empty() && entry.rule == NO_RULE {
+        let steps = self.tables.entry_steps(&entry).to_vec();
+        if steps.is_empty() && entry.rule == NO_RULE {
             return Target::Miss;
         }
         let rules = self.program.rules();
         let mut rule = Rule::default();
-        for l in &logs {
+        // Steps: Log rules (counted and logged) and Pass rules taken within the block (counted:
+        // the counters are the trace).
+        for l in &steps {
             rule.stmts.push(Stmt::Counter(self.counter(*l)));
-            if let Some(ir) = rules.get(*l as usize) {
+            if let Some(ir) = rules.get(*l as usize)
+                && ir.action == IrAction::Log
+            {
                 rule.stmts.push(Stmt::Log {
                     prefix: log_prefix(self.ctx.log_prefix, &ir.origin),
                 });
@@ -164,7 +169,7 @@ impl Flat<'_, '_> {
             };
             rule = finish(rule, ir.action, &self.ctx.marks, pass);
         } else {
-            comment = "log rules".to_owned();
+            comment = "steps".to_owned();
         }
         rule.comment = Some(safe_text(&comment, MAX_COMMENT_LEN));
         let name = format!("a_{}_{entry_id}", self.hash);
