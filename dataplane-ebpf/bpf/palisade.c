@@ -656,6 +656,9 @@ static long walk_step(__u32 i, void *data)
 	return act(w);
 }
 
+/* Walk steps taken by direct calls before the walk goes on in bpf_loop. */
+#define PAL_DIRECT_WALK_STEPS 2
+
 /* Classifies `p` with generation `g`. Returns 0 and sets w->rule/w->action, or -1 (fail closed). */
 static __always_inline int classify(struct walk *w)
 {
@@ -716,7 +719,16 @@ static __always_inline int classify(struct walk *w)
 	__u64 steps = (__u64)g->nblocks + g->nrules;
 	if (steps > PAL_MAX_WALK_STEPS)
 		steps = PAL_MAX_WALK_STEPS;
-	bpf_loop((__u32)steps, walk_step, w, 0);
+	/* The first steps as direct calls (most packets are decided by their first block, whose
+	 * steps need no reporting unless tracing); bpf_loop, whose callback is an indirect call
+	 * (a retpoline on kernels that mitigate Spectre v2), only for longer walks. */
+	__u32 k = 0;
+	for (; k < PAL_DIRECT_WALK_STEPS && k < steps; k++) {
+		if (walk_step(k, w))
+			break;
+	}
+	if (k == PAL_DIRECT_WALK_STEPS && k < steps)
+		bpf_loop((__u32)(steps - k), walk_step, w, 0);
 	if (w->error || !w->done)
 		return -1;
 	return 0;
