@@ -8,7 +8,7 @@
  *
  * Policy state lives in three places:
  *  - `pal_heap`: one mmap-able array of 64-bit words that holds every lookup table of every live
- *    policy generation (interval maps, block descriptors, projections, entry tables, log lists,
+ *    policy generation (interval maps, block descriptors, projections, entry tables, step lists,
  *    rule tables). User space allocates regions in it and writes them through mmap before the
  *    generation that refers to them is published; it frees a region only after no published
  *    generation refers to it.
@@ -175,7 +175,8 @@ struct pal_gen {
  *  word 2: the default entry word (keys not in a hash table)
  *  word 3 + i (i < number of key fields): bits 0..31 heap offset of the field's projection,
  *          32..37 the class's shift in the key, 40..41 log2(class bits) - 3, 48..50 the field
- * Rule words: bits 0..7 action, bits 32..63 the Pass target block. */
+ * Rule words: bits 0..7 action, bits 32..63 the Pass target block (PAL_NONE for a Pass whose
+ * target is inside its own block: it is only ever a step, never decisive). */
 
 /* ---- conntrack ------------------------------------------------------------------------- */
 struct pal_ct_key {

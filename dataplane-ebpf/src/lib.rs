@@ -5,7 +5,7 @@
 //!
 //! - [`lower`] (pure): a [`palisade_compiler::ir::Program`] → the compiler's fast-classifier
 //!   tables → heap tables: interval maps for addresses, ports and ICMP, block projections, entry
-//!   tables (dense or hashed), log lists and the rule table. [`lower::interp`] walks them exactly
+//!   tables (dense or hashed), step lists and the rule table. [`lower::interp`] walks them exactly
 //!   as the datapath does, so the lowering is tested without privileges.
 //! - `bpf/palisade.c`: the datapath, compiled by the build script with clang. It parses
 //!   Ethernet (two VLAN tags), IPv4 (options) and IPv6 (extension headers, at most eight, as
