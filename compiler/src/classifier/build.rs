@@ -297,7 +297,7 @@ pub(crate) fn build<S: SetLookup + ?Sized>(
         }
         let id = u32::try_from(entries.len()).map_err(|_| too_large("entries", entries.len()))?;
         let first_step = u32::try_from(step_rules.len())
-            .map_err(|_| too_large("log references", step_rules.len()))?;
+            .map_err(|_| too_large("step references", step_rules.len()))?;
         step_rules.extend_from_slice(&st.steps);
         entries.push(Entry {
             rule: st.rule.unwrap_or(NO_RULE),

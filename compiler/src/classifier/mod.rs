@@ -19,8 +19,9 @@
 //!   block-local class (atoms with identical truth vectors over the block's alternatives share a
 //!   class) and maps the packed tuple of classes to an entry: the steps evaluation takes in the
 //!   block (Log rules that match, Pass rules to a rule of the block) and the decisive rule it
-//!   ends at (Allow, Deny, NoVerdict, or a Pass out of the block). Blocks are built greedily under [`ClassifierConfig`]'s budget; a rule that
-//!   alone exceeds it is evaluated directly with [`Match::matches`](crate::ir::Match::matches).
+//!   ends at (Allow, Deny, NoVerdict, or a Pass out of the block). Blocks are built greedily
+//!   under [`ClassifierConfig`]'s budget; a rule that alone exceeds it is evaluated directly with
+//!   [`Match::matches`](crate::ir::Match::matches).
 //! - **Evaluation.** The atoms once, then per traversed block a few array lookups and one hash
 //!   probe: hit with a decisive rule → record its steps and act (a Pass jumps to the block that
 //!   starts at its target); hit with only steps → record them and go on; miss → the block's
