@@ -364,9 +364,14 @@ static __always_inline int imap_descend(__u32 direct_off, __u32 shift, __u64 tke
 }
 
 /* Atom of a 32-bit key; PAL_NONE if the tables are inconsistent. The search over a chunk is
- * branch-free: after it, `lo` is the last record whose first key is <= key. A global function:
- * the verifier checks it once, not once per call site. */
-__attribute__((noinline)) __u32 imap32(__u32 direct_off, __u32 shift, __u32 key)
+ * branch-free: after it, `lo` is the last record whose first key is <= key.
+ *
+ * The lookups and the first walk steps are inlined into the stage rather than being global
+ * functions verified once: where return-stack mitigations are on (SRSO "Safe RET" on AMD,
+ * retbleed), every return from a BPF-to-BPF call goes through the kernel's return thunk. On the
+ * machine of BENCHMARKS.md that is 4-5 ns per call, and the eight calls of a one-block walk were
+ * a third of the datapath's cost above an empty program. */
+static __always_inline __u32 imap32(__u32 direct_off, __u32 shift, __u32 key)
 {
 	__u64 w;
 	if (shift > 32 || imap_descend(direct_off, shift, key, &w))
@@ -394,7 +399,7 @@ __attribute__((noinline)) __u32 imap32(__u32 direct_off, __u32 shift, __u32 key)
 }
 
 /* Atom of a 128-bit key given as (high, low) 64-bit halves; records are three words. */
-__attribute__((noinline)) __u32 imap128(__u32 direct_off, __u32 shift, __u64 khi, __u64 klo)
+static __always_inline __u32 imap128(__u32 direct_off, __u32 shift, __u64 khi, __u64 klo)
 {
 	__u64 w;
 	if (shift > 64 || shift == 0 || imap_descend(direct_off, shift, khi, &w))
@@ -481,11 +486,9 @@ static __always_inline void emit(struct walk *w, __u32 kind, __u32 rule)
 #define ENTRY_ERR 0xfffffffeffffffffull
 
 /* The entry word of block `b` (descriptors at heap offset `blocks_off`) for `at`; ENTRY_ERR if
- * the tables are inconsistent. A global function: verified once. */
-__attribute__((noinline)) __u64 pal_block_entry(const struct atoms *at, __u32 blocks_off, __u32 b)
+ * the tables are inconsistent. */
+static __always_inline __u64 pal_block_entry(const struct atoms *at, __u32 blocks_off, __u32 b)
 {
-	if (!at)
-		return ENTRY_ERR;
 	__u32 base = blocks_off + b * PAL_BLOCK_WORDS;
 	__u64 w0;
 	if (heap_word(base, &w0))
@@ -603,10 +606,8 @@ static __always_inline long act(struct walk *w)
 /* One step of the walk: report one pending step of an entry (a Log rule, or a Pass taken within
  * the block), or evaluate one block. One flat loop (a bpf_loop callback that itself calls
  * bpf_loop misbehaves), bounded by blocks + rules. */
-static long walk_step(__u32 i, void *data)
+static __always_inline long walk_one(struct walk *w)
 {
-	(void)i;
-	struct walk *w = data;
 	struct pal_gen *g = w->g;
 	if (w->log_left > 0) {
 		__u32 rule;
@@ -656,7 +657,12 @@ static long walk_step(__u32 i, void *data)
 	return act(w);
 }
 
-/* Walk steps taken by direct calls before the walk goes on in bpf_loop. */
+static long walk_step(__u32 i, void *data)
+{
+	(void)i;
+	return walk_one(data);
+}
+
 #define PAL_DIRECT_WALK_STEPS 2
 
 /* Classifies `p` with generation `g`. Returns 0 and sets w->rule/w->action, or -1 (fail closed). */
@@ -723,9 +729,11 @@ static __always_inline int classify(struct walk *w)
 	 * steps need no reporting unless tracing); bpf_loop, whose callback is an indirect call
 	 * (a retpoline on kernels that mitigate Spectre v2), only for longer walks. */
 	__u32 k = 0;
-	for (; k < PAL_DIRECT_WALK_STEPS && k < steps; k++) {
-		if (walk_step(k, w))
+#pragma unroll
+	for (int d = 0; d < PAL_DIRECT_WALK_STEPS; d++) {
+		if (k >= steps || walk_one(w))
 			break;
+		k++;
 	}
 	if (k == PAL_DIRECT_WALK_STEPS && k < steps)
 		bpf_loop((__u32)(steps - k), walk_step, w, 0);
