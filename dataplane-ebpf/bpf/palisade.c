@@ -605,7 +605,7 @@ static __always_inline long act(struct walk *w)
 
 /* One step of the walk: report one pending step of an entry (a Log rule, or a Pass taken within
  * the block), or evaluate one block. One flat loop (a bpf_loop callback that itself calls
- * bpf_loop misbehaves), bounded by blocks + rules. */
+ * bpf_loop misbehaves), bounded by blocks + rules. Returns 1 to stop the walk. */
 static __always_inline long walk_one(struct walk *w)
 {
 	struct pal_gen *g = w->g;
@@ -657,12 +657,14 @@ static __always_inline long walk_one(struct walk *w)
 	return act(w);
 }
 
+/* The bpf_loop callback: one walk step. */
 static long walk_step(__u32 i, void *data)
 {
 	(void)i;
 	return walk_one(data);
 }
 
+/* Walk steps taken inline before the walk goes on in bpf_loop. */
 #define PAL_DIRECT_WALK_STEPS 2
 
 /* Classifies `p` with generation `g`. Returns 0 and sets w->rule/w->action, or -1 (fail closed). */
@@ -725,7 +727,7 @@ static __always_inline int classify(struct walk *w)
 	__u64 steps = (__u64)g->nblocks + g->nrules;
 	if (steps > PAL_MAX_WALK_STEPS)
 		steps = PAL_MAX_WALK_STEPS;
-	/* The first steps as direct calls (most packets are decided by their first block, whose
+	/* The first steps inline (most packets are decided by their first block or two, whose
 	 * steps need no reporting unless tracing); bpf_loop, whose callback is an indirect call
 	 * (a retpoline on kernels that mitigate Spectre v2), only for longer walks. */
 	__u32 k = 0;
