@@ -15,7 +15,8 @@
 //!   same with a one-rule program: the added cost of a program is the difference.
 //! - `nft_lower/{per-rule,tree}/10000`: lowering a 10,000-rule snapshot (pure).
 //! - `nft_apply/{per-rule,tree}/10000`: replacing the table with it in one batch.
-//! - `nft_set_update/{per-rule,tree}/10000`: one IP-set member added or removed:
+//! - `nft_set_update/{per-rule,tree}-{add,remove}/10000`: one IP-set member added to (or
+//!   removed from) a set of the applied 10,000-rule ruleset, each direction timed on its own:
 //!   diffing the new ruleset (lowered beforehand; lowering is `nft_lower`) against the applied
 //!   one, encoding and committing the delta (one batch, checked).
 //!
@@ -35,7 +36,7 @@ use palisade_compiler::ir::{
     PortMatch, Program, ProgramTarget, SideMatch,
 };
 use palisade_compiler::packet::{PROTO_TCP, PROTO_UDP, PacketRepr};
-use palisade_dataplane_nft::apply::{Applier, ApplyMode};
+use palisade_dataplane_nft::apply::{Applier, ApplyMode, ApplyReport};
 use palisade_dataplane_nft::engine::NftEngine;
 use palisade_dataplane_nft::lower::{LowerOptions, LoweringMode, lower_oracle};
 use palisade_dataplane_nft::netns::NetnsThread;
@@ -325,39 +326,40 @@ fn bench_apply(c: &mut Criterion) {
             })
             .expect("namespace"),
         );
-        group.bench_function(BenchmarkId::new(name, APPLY_SIZE), |b| {
-            b.iter_custom(|iters| {
-                let (a, b2) = (without_member.clone(), with_member.clone());
-                let mut moved = applier.take().expect("applier");
-                let (elapsed, back) = ns
-                    .run(move || {
-                        let mut total = Duration::ZERO;
-                        for i in 0..iters {
-                            let r = if i % 2 == 0 { &b2 } else { &a };
-                            let start = Instant::now();
-                            let report = moved.apply(r).expect("apply");
-                            total += start.elapsed();
-                            // One batch, applied in place.
-                            assert_eq!(report.mode, ApplyMode::Update);
-                            assert!(report.commit.is_some(), "one batch committed");
-                            if mode == LoweringMode::PerRule {
-                                // The member is an element of the rule's named set: only
-                                // that set's elements change.
-                                assert_eq!(report.stats.sets_changed, 1);
-                                assert_eq!(report.stats.chains_rewritten, 0);
+        // `add`: the member joins the set (timed), then leaves it (not timed); `remove` the
+        // other way round. Every timed change is checked to be one in-place batch.
+        for (change, adding) in [("add", true), ("remove", false)] {
+            let id = BenchmarkId::new(format!("{name}-{change}"), APPLY_SIZE);
+            group.bench_function(id, |b| {
+                b.iter_custom(|iters| {
+                    let (a, b2) = (without_member.clone(), with_member.clone());
+                    let mut moved = applier.take().expect("applier");
+                    let (elapsed, back) = ns
+                        .run(move || {
+                            let (timed, untimed) = if adding { (&b2, &a) } else { (&a, &b2) };
+                            let mut total = Duration::ZERO;
+                            if !adding {
+                                moved.apply(untimed).expect("apply");
                             }
-                        }
-                        // Leave the table as it was at the start of this call.
-                        if iters % 2 == 1 {
-                            moved.apply(&a).expect("apply");
-                        }
-                        (total, moved)
-                    })
-                    .expect("namespace");
-                applier = Some(back);
-                elapsed
-            })
-        });
+                            for _ in 0..iters {
+                                let start = Instant::now();
+                                let report = moved.apply(timed).expect("apply");
+                                total += start.elapsed();
+                                check_member_change(mode, &report);
+                                moved.apply(untimed).expect("apply");
+                            }
+                            // Leave the table without the member.
+                            if !adding {
+                                moved.apply(&a).expect("apply");
+                            }
+                            (total, moved)
+                        })
+                        .expect("namespace");
+                    applier = Some(back);
+                    elapsed
+                })
+            });
+        }
     }
     group.finish();
 }
@@ -369,6 +371,17 @@ fn benches(c: &mut Criterion) {
     }
     bench_packets(c);
     bench_apply(c);
+}
+
+/// A member change is applied in place, as one committed batch; with the per-rule lowering
+/// only the rule's named set changes (no chain is touched).
+fn check_member_change(mode: LoweringMode, report: &ApplyReport) {
+    assert_eq!(report.mode, ApplyMode::Update);
+    assert!(report.commit.is_some(), "one batch committed");
+    if mode == LoweringMode::PerRule {
+        assert_eq!(report.stats.sets_changed, 1);
+        assert_eq!(report.stats.chains_rewritten, 0);
+    }
 }
 
 criterion_group!(nft, benches);

@@ -7,14 +7,20 @@
 //!
 //! ```text
 //! n_..:  ip saddr vmap @m_..                          (address, protocol: always present)
+//!        goto <where most values lead>
 //! n_..:  meta l4proto @pal_l4_ports th dport vmap @m_..   (ports: only when the packet has them)
 //!        goto <where the absent value leads>
 //! n_..:  meta l4proto 1 icmp type . icmp code vmap @m_..  (ICMP of the chain's family)
 //!        goto <where the absent value leads>
 //! ```
 //!
-//! For a field that may be absent, when the absent value leads somewhere, the map covers every
-//! present value, so a packet that carries the field never falls through to the absent rule.
+//! A map holds only the values that do not lead where the rule after it goes: for an
+//! always-present field that rule goes where most values lead (no rule when that is nowhere: the
+//! chain ends); for a field that may be absent it goes where the absent value leads, and values
+//! leading elsewhere, nowhere included (`return`), are in the map, so a packet that carries the
+//! field never falls through to the absent rule by mistake. Small maps apply faster, and a
+//! membership change that moves addresses to or from the common target adds no `goto` element
+//! (adding one makes the kernel re-validate the whole table at commit).
 
 use std::collections::BTreeMap;
 
@@ -134,6 +140,23 @@ fn merge_runs(regions: Vec<((u128, u128), Target)>) -> Vec<((u128, u128), Target
     out
 }
 
+/// The target most runs lead to (the first in `Target` order among equals). Leaving its runs
+/// out of a map keeps maps small, and a membership change that only moves addresses to or from
+/// it adds no `goto` element (an added `goto` makes the kernel re-validate the whole table).
+fn most_common(regions: &[((u128, u128), Target)]) -> Target {
+    let mut counts: BTreeMap<&Target, usize> = BTreeMap::new();
+    for (_, t) in regions {
+        *counts.entry(t).or_default() += 1;
+    }
+    let mut best: Option<(&Target, usize)> = None;
+    for (t, n) in counts {
+        if best.is_none_or(|(_, b)| n > b) {
+            best = Some((t, n));
+        }
+    }
+    best.map_or(Target::Miss, |(t, _)| t.clone())
+}
+
 impl Emitter {
     /// An emitter whose chain and map names start with `n_<prefix>_` / `m_<prefix>_`.
     pub(crate) fn new(prefix: String, family: Family) -> Emitter {
@@ -171,11 +194,17 @@ impl Emitter {
         let map_name = format!("m_{}_{id}", self.prefix);
         let chain_name = format!("n_{}_{id}", self.prefix);
         let (key_types, key_fields, guard) = self.lookup(ruleset, *field);
-        // Misses fall through; a present value must not reach the absent rule.
-        let keep_misses = l4 && *absent != Target::Miss;
+        // Where a value the map does not hold goes: the rule after the lookup. For a field that
+        // may be absent that rule is the absent one, so only values leading there are left out;
+        // otherwise it is the most common target (misses fall off the chain's end).
+        let fallthrough = if l4 {
+            absent.clone()
+        } else {
+            most_common(regions)
+        };
         let mut elements = Vec::new();
         for ((lo, hi), t) in regions {
-            if *t == Target::Miss && !keep_misses {
+            if *t == fallthrough {
                 continue;
             }
             if *field == TreeField::Icmp {
@@ -209,7 +238,7 @@ impl Emitter {
             }),
             ..Rule::default()
         }];
-        if let Target::Chain(c) = absent {
+        if let Target::Chain(c) = &fallthrough {
             rules.push(Rule::verdict(Verdict::Goto(c.clone())));
         }
         ruleset
@@ -292,6 +321,38 @@ mod tests {
         assert_eq!(
             icmp_rectangles(0x0805, 0x0a02),
             vec![[(8, 8), (5, 255)], [(9, 9), (0, 255)], [(10, 10), (0, 2)]]
+        );
+    }
+
+    #[test]
+    fn values_leading_where_most_values_go_fall_through_to_a_goto() {
+        let mut r = Ruleset::new("palisade");
+        let mut e = Emitter::new("x".into(), Family::V4);
+        let (a, b) = (Target::Chain("a_1".into()), Target::Chain("a_2".into()));
+        let spec = NodeSpec {
+            field: TreeField::SrcAddr,
+            regions: vec![
+                ((0, 9), a.clone()),
+                ((10, 10), b.clone()),
+                ((11, 19), a.clone()),
+                ((20, 20), Target::Miss),
+                ((21, u128::from(u32::MAX)), a.clone()),
+            ],
+            absent: Target::Miss,
+        };
+        let Target::Chain(node) = e.emit(&mut r, spec) else {
+            panic!("a node is emitted");
+        };
+        let map = r.sets.values().next().expect("one map");
+        // The three runs to `a` are left to the rule after the lookup.
+        let verdicts: Vec<_> = map.elements.iter().map(|el| el.verdict.clone()).collect();
+        assert_eq!(
+            verdicts,
+            vec![Some(Verdict::Goto("a_2".into())), Some(Verdict::Return)]
+        );
+        assert_eq!(
+            r.chains[&node].rules.last().expect("rules").verdict,
+            Some(RuleVerdict::Plain(Verdict::Goto("a_1".into())))
         );
     }
 
