@@ -7,18 +7,21 @@
 //! set of `CIDRS / N` CIDRs (80 % /32, 15 % /24, 5 % /16 in 10.0.0.0/8); one rule in twenty
 //! is a Log rule, one a Deny, one (first two tiers) a Pass.
 //!
-//! Groups:
+//! Groups (every table as the dataplane ships it: `LowerOptions::default()`, no rule counters,
+//! except where a `-counted` variant says otherwise):
 //! - `nft_packet/{per-rule,tree}/N`: cost of one packet through the output hook with the
-//!   program (the engine's oracle: `sendto()` on a raw socket, the packet marked for the
-//!   program). The packet comes from a source no rule covers, so it traverses every rule of a
+//!   program (the engine's oracle table, `NftEngine::with_options`: `sendto()` on a raw
+//!   socket, the packet marked for the program). The packet comes from a source no rule covers, so it traverses every rule of a
 //!   per-rule program before the final deny drops it (`EPERM`). `nft_packet/baseline` is the
 //!   same with a one-rule program: the added cost of a program is the difference.
-//! - `nft_lower/{per-rule,tree}/10000`: lowering a 10,000-rule snapshot (pure).
+//! - `nft_lower/{per-rule,tree}/10000`: lowering a 10,000-rule snapshot into the dataplane
+//!   table (pure; the endpoint bound to one interface).
 //! - `nft_apply/{per-rule,tree}/10000`: replacing the table with it in one batch.
-//! - `nft_set_update/{per-rule,tree}-{add,remove}/10000`: one IP-set member added to (or
-//!   removed from) a set of the applied 10,000-rule ruleset, each direction timed on its own:
-//!   diffing the new ruleset (lowered beforehand; lowering is `nft_lower`) against the applied
-//!   one, encoding and committing the delta (one batch, checked).
+//! - `nft_set_update/{per-rule,tree,tree-counted}-{add,remove}/10000`: one IP-set member added
+//!   to (or removed from) the first rule's set in the applied 10,000-rule table, each direction
+//!   timed on its own: diffing the new ruleset (lowered beforehand; lowering is `nft_lower`)
+//!   against the applied one, encoding and committing the delta (one batch, checked).
+//!   `tree-counted` is the tree with `rule_counters` on.
 //!
 //! Run as root: `cargo bench -p palisade-benches --bench nft`. Figures: `BENCHMARKS.md`.
 
@@ -38,7 +41,7 @@ use palisade_compiler::ir::{
 use palisade_compiler::packet::{PROTO_TCP, PROTO_UDP, PacketRepr};
 use palisade_dataplane_nft::apply::{Applier, ApplyMode, ApplyReport};
 use palisade_dataplane_nft::engine::NftEngine;
-use palisade_dataplane_nft::lower::{LowerOptions, LoweringMode, lower_oracle};
+use palisade_dataplane_nft::lower::{Binding, LowerOptions, Lowered, LoweringMode, lower};
 use palisade_dataplane_nft::netns::NetnsThread;
 use palisade_policy_model::model::{EndpointKey, PolicyId, PolicyKind};
 use palisade_policy_model::values::PortRange;
@@ -63,6 +66,11 @@ fn endpoint() -> EndpointKey {
         namespace: "bench".into(),
         name: "pod".into(),
     }
+}
+
+/// The dataplane table of `snap` with the bench endpoint bound to one interface.
+fn dataplane(snap: &Snapshot, opts: &LowerOptions) -> Lowered {
+    lower(snap, &[Binding::new("veth-bench", endpoint())], opts).expect("lower")
 }
 
 fn target() -> ProgramTarget {
@@ -188,6 +196,23 @@ fn snapshot(n: usize, extra: Option<IpNet>) -> Snapshot {
     let program = Program::new(Hook::WorkloadIngress, rules).expect("valid program");
     let mut s = Snapshot::default();
     s.programs.insert(target(), Arc::new(program));
+    // The dataplane table needs both directions of the endpoint; egress denies everything.
+    let egress = Program::new(
+        Hook::WorkloadEgress,
+        vec![IrRule {
+            matches: Match::any(),
+            action: IrAction::Deny,
+            origin: Origin::NoMatch,
+        }],
+    )
+    .expect("valid program");
+    s.programs.insert(
+        ProgramTarget {
+            endpoint: endpoint(),
+            hook: Hook::WorkloadEgress,
+        },
+        Arc::new(egress),
+    );
     s.sets = sets;
     s
 }
@@ -222,7 +247,7 @@ fn bench_packets(c: &mut Criterion) {
     let mut group = c.benchmark_group("nft_packet");
     group.measurement_time(Duration::from_secs(3));
     let packet = miss_packet();
-    let base = NftEngine::new(&baseline(), &LowerOptions::default()).expect("engine");
+    let base = NftEngine::with_options(&baseline(), &LowerOptions::default()).expect("engine");
     group.bench_function("baseline", |b| {
         b.iter_custom(|iters| base.time_packets(&target(), &packet, iters).expect("send"))
     });
@@ -234,7 +259,7 @@ fn bench_packets(c: &mut Criterion) {
                 mode,
                 ..LowerOptions::default()
             };
-            let engine = NftEngine::new(&snap, &opts).expect("engine");
+            let engine = NftEngine::with_options(&snap, &opts).expect("engine");
             let lowered = engine.lowered();
             eprintln!(
                 "nft_packet/{name}/{n}: {} rules, {} chains, {} sets, {} elements",
@@ -265,7 +290,7 @@ fn bench_apply(c: &mut Criterion) {
             ..LowerOptions::default()
         };
         lower_group.bench_with_input(BenchmarkId::new(name, APPLY_SIZE), &snap, |b, s| {
-            b.iter(|| lower_oracle(s, &opts).expect("lower"))
+            b.iter(|| dataplane(s, &opts))
         });
     }
     lower_group.finish();
@@ -279,7 +304,7 @@ fn bench_apply(c: &mut Criterion) {
             mode,
             ..LowerOptions::default()
         };
-        let ruleset = lower_oracle(&snap, &opts).expect("lower").ruleset;
+        let ruleset = dataplane(&snap, &opts).ruleset;
         eprintln!(
             "nft_apply/{name}/{APPLY_SIZE}: {} rules, {} chains, {} sets, {} elements",
             ruleset.rule_count(),
@@ -308,15 +333,20 @@ fn bench_apply(c: &mut Criterion) {
     group.sample_size(20);
     let member = IpNet::V4(Ipv4Net::new(Ipv4Addr::new(11, 1, 2, 3), 32).expect("prefix"));
     let with = snapshot(APPLY_SIZE, Some(member));
-    for (mode, name) in MODES {
+    let variants = MODES
+        .into_iter()
+        .map(|(mode, name)| (mode, name, false))
+        .chain([(LoweringMode::DecisionTree, "tree-counted", true)]);
+    for (mode, name, rule_counters) in variants {
         let opts = LowerOptions {
             mode,
+            rule_counters,
             ..LowerOptions::default()
         };
         // Lowering is pure and measured by `nft_lower`; this group measures what the
         // dataplane does with a new ruleset: diff against the applied one, encode, commit.
-        let without_member = lower_oracle(&snap, &opts).expect("lower").ruleset;
-        let with_member = lower_oracle(&with, &opts).expect("lower").ruleset;
+        let without_member = dataplane(&snap, &opts).ruleset;
+        let with_member = dataplane(&with, &opts).ruleset;
         let initial = without_member.clone();
         let mut applier = Some(
             ns.run(move || {

@@ -34,6 +34,11 @@ pub(crate) struct ApplyArgs {
     /// (`*=hostendpoint/NAME`: every other interface, nft only).
     #[arg(long = "interface", value_name = "IF=ENDPOINT", required = true)]
     interfaces: Vec<InterfaceBinding>,
+    /// nft only: give every policy rule a named counter (`nft list counters table inet
+    /// palisade`). Off by default: counted rules need a chain each, and adding an address to an
+    /// IP set then costs the kernel a validation of the whole table.
+    #[arg(long)]
+    rule_counters: bool,
     #[command(flatten)]
     policy: PolicyArgs,
 }
@@ -43,14 +48,18 @@ pub(crate) fn run(args: &ApplyArgs) -> Result<ExitCode, String> {
     let cluster = args.input.load()?;
     let model = cluster.model();
     let options = args.policy.options()?;
+    if args.rule_counters && args.dataplane != DataplaneKind::Nft {
+        return Err("--rule-counters is only for --dataplane nft".into());
+    }
     dataplane::check_bindings(model, &args.interfaces).map_err(|e| e.to_string())?;
     let snapshot = compile(model, &options).map_err(|errors| {
         format!("the policy does not compile; nothing was applied:\n  {errors}")
     })?;
     match args.dataplane {
         DataplaneKind::Nft => {
-            let outcome = dataplane::nft_apply(model, &snapshot, &args.interfaces)
-                .map_err(|e| e.to_string())?;
+            let outcome =
+                dataplane::nft_apply(model, &snapshot, &args.interfaces, args.rule_counters)
+                    .map_err(|e| e.to_string())?;
             let mut out = io::stdout().lock();
             for b in &outcome.bound {
                 let _ = writeln!(out, "nft: {} enforces {}", b.interface, b.endpoint);

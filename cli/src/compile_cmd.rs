@@ -102,6 +102,10 @@ pub(crate) struct CompileArgs {
     /// interface).
     #[arg(long = "interface", value_name = "IF=ENDPOINT")]
     interfaces: Vec<InterfaceBinding>,
+    /// With `--emit nft`: give every policy rule a named counter, as `palisade apply
+    /// --rule-counters` would.
+    #[arg(long)]
+    rule_counters: bool,
     /// Only the hooks of this direction (default: every hook of the endpoint).
     #[arg(long, value_enum)]
     direction: Option<DirectionArg>,
@@ -139,6 +143,9 @@ fn compile_endpoint(args: &CompileArgs) -> Result<ExitCode, Failure> {
     }
     if !args.interfaces.is_empty() && args.emit != Emit::Nft {
         usage("--interface is only for --emit nft\n");
+    }
+    if args.rule_counters && args.emit != Emit::Nft {
+        usage("--rule-counters is only for --emit nft\n");
     }
     let cluster = args.input.load()?;
     let model = cluster.model();
@@ -230,7 +237,10 @@ fn nft_script(
             b.interface, b.endpoint
         ));
     }
-    text.push_str(&dataplane::nft_text(model, snapshot, &bindings).map_err(|e| e.to_string())?);
+    text.push_str(
+        &dataplane::nft_text(model, snapshot, &bindings, args.rule_counters)
+            .map_err(|e| e.to_string())?,
+    );
     Ok(text)
 }
 

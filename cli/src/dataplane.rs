@@ -332,14 +332,15 @@ pub fn all_endpoints(model: &Model) -> Vec<EndpointKey> {
         .collect()
 }
 
-fn nft_options(model: &Model) -> LowerOptions {
-    nft_options_with(model.felix().default_endpoint_to_host_action)
+fn nft_options(model: &Model, rule_counters: bool) -> LowerOptions {
+    nft_options_with(model.felix().default_endpoint_to_host_action, rule_counters)
 }
 
-fn nft_options_with(endpoint_to_host: EndpointToHostAction) -> LowerOptions {
+fn nft_options_with(endpoint_to_host: EndpointToHostAction, rule_counters: bool) -> LowerOptions {
     LowerOptions {
         table: NFT_TABLE.to_owned(),
         endpoint_to_host,
+        rule_counters,
         ..LowerOptions::default()
     }
 }
@@ -351,28 +352,31 @@ fn nft_bindings(bindings: &[InterfaceBinding]) -> Vec<NftBinding> {
         .collect()
 }
 
-/// Lowers `snapshot` for `bindings` into the nft dataplane table (pure; no kernel access).
+/// Lowers `snapshot` for `bindings` into the nft dataplane table (pure; no kernel access),
+/// with a named counter per IR rule when `rule_counters` is set.
 pub fn nft_lower(
     model: &Model,
     snapshot: &Snapshot,
     bindings: &[InterfaceBinding],
+    rule_counters: bool,
 ) -> Result<Lowered, DataplaneError> {
     Ok(lower(
         snapshot,
         &nft_bindings(bindings),
-        &nft_options(model),
+        &nft_options(model, rule_counters),
     )?)
 }
 
 /// The `nft -f` script that replaces Palisade's table with the one for `bindings` (what
-/// `apply --dataplane nft` commits over netlink).
+/// `apply --dataplane nft` commits over netlink, with the same `rule_counters`).
 pub fn nft_text(
     model: &Model,
     snapshot: &Snapshot,
     bindings: &[InterfaceBinding],
+    rule_counters: bool,
 ) -> Result<String, DataplaneError> {
     Ok(render_replace(
-        &nft_lower(model, snapshot, bindings)?.ruleset,
+        &nft_lower(model, snapshot, bindings, rule_counters)?.ruleset,
     ))
 }
 
@@ -453,6 +457,9 @@ fn check_interfaces_exist(bindings: &[InterfaceBinding]) -> Result<(), Dataplane
 #[serde(rename_all = "camelCase")]
 struct NftRecord {
     endpoint_to_host: EndpointToHostAction,
+    /// Whether the table counts every rule (absent in records of older versions: no).
+    #[serde(default)]
+    rule_counters: bool,
     /// `IF=ENDPOINT` texts.
     bindings: Vec<String>,
     snapshot: Snapshot,
@@ -477,18 +484,20 @@ pub struct NftOutcome {
 
 /// Commits the table for `bindings` (replacing any previous Palisade table atomically) in the
 /// calling thread's network namespace, and records what was applied. Needs root; every bound
-/// interface must exist.
+/// interface must exist. `rule_counters` gives every IR rule a named counter.
 pub fn nft_apply(
     model: &Model,
     snapshot: &Snapshot,
     bindings: &[InterfaceBinding],
+    rule_counters: bool,
 ) -> Result<NftOutcome, DataplaneError> {
     require_root("apply", DataplaneKind::Nft)?;
     check_bindings(model, bindings)?;
     check_interfaces_exist(bindings)?;
-    let lowered = nft_lower(model, snapshot, bindings)?;
+    let lowered = nft_lower(model, snapshot, bindings, rule_counters)?;
     let record = NftRecord {
         endpoint_to_host: model.felix().default_endpoint_to_host_action,
+        rule_counters,
         bindings: bindings.iter().map(ToString::to_string).collect(),
         snapshot: snapshot_for(snapshot, bindings),
     };
@@ -567,11 +576,12 @@ pub fn nft_remove(interfaces: &[String]) -> Result<NftOutcome, DataplaneError> {
         let lowered = lower(
             &record.snapshot,
             &nft_bindings(&remaining),
-            &nft_options_with(record.endpoint_to_host),
+            &nft_options_with(record.endpoint_to_host, record.rule_counters),
         )?;
         commit_nft(&lowered)?;
         let record = NftRecord {
             endpoint_to_host: record.endpoint_to_host,
+            rule_counters: record.rule_counters,
             bindings: remaining.iter().map(ToString::to_string).collect(),
             snapshot: snapshot_for(&record.snapshot, &remaining),
         };

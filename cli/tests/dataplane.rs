@@ -153,6 +153,24 @@ impl Net {
             .expect("run nft");
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
+
+    /// The packet count of every named counter in Palisade's table.
+    fn nft_counter_packets(&self) -> Vec<u64> {
+        let out = Process::new("ip")
+            .args(["netns", "exec", &self.node, "nft", "list", "counters"])
+            .args(["table", "inet", "palisade"])
+            .output()
+            .expect("run nft");
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.split("packets ")
+            .skip(1)
+            .map(|rest| {
+                let n: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                n.parse().expect("a packet count")
+            })
+            .collect()
+    }
 }
 
 impl Drop for Net {
@@ -196,6 +214,8 @@ fn apply_and_remove_with_nft_enforce_on_a_veth() {
     assert!(out.status.success(), "{}", stderr(&out));
     // SEMANTICS §2: the pod is selected for ingress; only 10.77.0.5 is allowed.
     assert_eq!(net.reach(), (true, false));
+    // By default no rule is counted.
+    assert!(net.nft_counter_packets().is_empty());
     // Removing the only interface takes the table away.
     let out = net.palisade(&["remove", "--dataplane", "nft", "--interface", "vs"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -205,7 +225,8 @@ fn apply_and_remove_with_nft_enforce_on_a_veth() {
         "{}",
         net.nft_tables()
     );
-    // Apply again, then remove everything.
+    // Apply again with rule counters (same verdicts; the rules that decided count the
+    // packets), then remove everything.
     let out = net.palisade(&[
         "apply",
         "-q",
@@ -213,11 +234,15 @@ fn apply_and_remove_with_nft_enforce_on_a_veth() {
         &f,
         "--dataplane",
         "nft",
+        "--rule-counters",
         "--interface",
         "vs=app/server",
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(net.reach(), (true, false));
+    let counted = net.nft_counter_packets();
+    assert!(!counted.is_empty(), "every rule has a counter");
+    assert!(counted.iter().any(|p| *p > 0), "{counted:?}");
     let out = net.palisade(&["remove", "--dataplane", "nft"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(net.reach(), (true, true));
@@ -493,9 +518,10 @@ fn nft_accepts_the_compiled_script() {
     let examples_dir = examples("cluster").display().to_string();
     let dp = dp_cluster();
     let cluster_file = cluster().display().to_string();
-    let runs: [&[&str]; 3] = [
+    let runs: [&[&str]; 4] = [
         &["-f", &examples_dir],
         &["-f", &dp, "--interface", "vs=app/server"],
+        &["-f", &dp, "--interface", "vs=app/server", "--rule-counters"],
         &["-f", &cluster_file, "--endpoint", "vault/db"],
     ];
     for (i, args) in runs.iter().enumerate() {

@@ -1,7 +1,9 @@
 //! Differential test: random models from the compiler's generators, compiled into snapshots,
-//! loaded into the nft engine (both lowering modes) and compared, for every endpoint hook and
+//! loaded into the nft engine (every lowering mode) and compared, for every endpoint hook and
 //! generated packet, with the reference evaluator and the IR evaluator: verdict, deciding
-//! origin and steps must be identical. At least 2,000 decisions per mode and run.
+//! origin and steps must be identical. The dataplane's uncounted lowering (no rule counters:
+//! shared entry chains, plain `return`/`drop` verdicts in the maps) is loaded too and its
+//! verdicts compared. At least 2,000 decisions per mode, counted and uncounted, and run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test code: a failed unwrap is a failed test.
 
 mod common;
@@ -28,6 +30,12 @@ const MODES: [LoweringMode; 3] = [
     LoweringMode::DecisionTree,
     LoweringMode::Classifier,
 ];
+/// Verdicts of the uncounted lowering compared, per mode.
+static VERDICTS: [AtomicUsize; 3] = [
+    AtomicUsize::new(0),
+    AtomicUsize::new(0),
+    AtomicUsize::new(0),
+];
 static SKIPPED: AtomicUsize = AtomicUsize::new(0);
 
 fn check(generated: &GenModel, packets: &[PacketRepr]) -> Result<(), TestCaseError> {
@@ -49,6 +57,8 @@ fn check(generated: &GenModel, packets: &[PacketRepr]) -> Result<(), TestCaseErr
         };
         let nft = NftEngine::new(compiler.snapshot(), &opts)
             .map_err(|e| TestCaseError::fail(format!("{mode:?}: engine: {e}")))?;
+        let uncounted = NftEngine::with_options(compiler.snapshot(), &opts)
+            .map_err(|e| TestCaseError::fail(format!("{mode:?}: uncounted engine: {e}")))?;
         for packet in packets {
             for target in &targets {
                 let want = reference.decide(target, packet, None);
@@ -62,6 +72,25 @@ fn check(generated: &GenModel, packets: &[PacketRepr]) -> Result<(), TestCaseErr
                     target,
                     packet
                 );
+                match uncounted.verdict(target, packet) {
+                    Ok(got) => {
+                        prop_assert_eq!(
+                            want.verdict,
+                            got,
+                            "{:?}: reference vs uncounted nft for {} on {}",
+                            mode,
+                            target,
+                            packet
+                        );
+                        VERDICTS[m].fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(EngineError::Unsupported { .. }) => {}
+                    Err(e) => {
+                        return Err(TestCaseError::fail(format!(
+                            "{mode:?} uncounted: {target} on {packet}: {e}"
+                        )));
+                    }
+                }
                 match nft.decide(target, packet, None) {
                     Ok(got) => {
                         prop_assert_eq!(
@@ -105,12 +134,14 @@ fn nft_decides_like_the_reference_on_random_models() {
         })
         .unwrap();
     let counts: Vec<usize> = COMPARED.iter().map(|c| c.load(Ordering::Relaxed)).collect();
+    let verdicts: Vec<usize> = VERDICTS.iter().map(|c| c.load(Ordering::Relaxed)).collect();
     eprintln!(
-        "compared {counts:?} decisions (modes {MODES:?}); {} skipped as unsupported",
+        "compared {counts:?} decisions and {verdicts:?} uncounted verdicts (modes {MODES:?}); \
+         {} skipped as unsupported",
         SKIPPED.load(Ordering::Relaxed)
     );
     assert!(
-        counts.iter().all(|c| *c >= 2000),
-        "too few decisions compared: {counts:?}"
+        counts.iter().chain(&verdicts).all(|c| *c >= 2000),
+        "too few decisions compared: {counts:?}, {verdicts:?}"
     );
 }

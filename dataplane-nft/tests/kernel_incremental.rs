@@ -69,11 +69,12 @@ fn program_change(s: &Snapshot) -> Snapshot {
     s
 }
 
-fn check_mode(mode: LoweringMode) {
+fn check_mode(mode: LoweringMode, rule_counters: bool) {
     let a = NetnsThread::spawn("nft-incr-a").unwrap();
     let b = NetnsThread::spawn("nft-incr-b").unwrap();
     let opts = LowerOptions {
         mode,
+        rule_counters,
         ..LowerOptions::default()
     };
     let base = rich_snapshot();
@@ -88,7 +89,11 @@ fn check_mode(mode: LoweringMode) {
         let r = lower(snap, &bindings(*with_b), &opts).unwrap().ruleset;
         let report = apply_netlink(&a, &r, &format!("{mode:?}: {what}"));
         nft(&b, &["-f", "-"], Some(render_replace(&r))).unwrap();
-        assert_eq!(listing(&a), listing(&b), "{mode:?}: {what}");
+        assert_eq!(
+            listing(&a),
+            listing(&b),
+            "{mode:?} (rule counters {rule_counters}): {what}"
+        );
         if i == 0 {
             assert_eq!(report.mode, ApplyMode::Replace);
             assert_eq!(report.reason, Some(ReplaceReason::FirstApply));
@@ -134,6 +139,8 @@ fn incremental_updates_equal_fresh_applies() {
         LoweringMode::DecisionTree,
         LoweringMode::Classifier,
     ] {
-        check_mode(mode);
+        for rule_counters in [false, true] {
+            check_mode(mode, rule_counters);
+        }
     }
 }

@@ -75,12 +75,15 @@ fn netlink_and_text_install_the_same_dataplane_table() {
         LoweringMode::DecisionTree,
         LoweringMode::Classifier,
     ] {
-        let opts = LowerOptions {
-            mode,
-            ..LowerOptions::default()
-        };
-        let lowered = lower(&rich_snapshot(), &bindings(), &opts).unwrap();
-        assert_same(&a, &b, &lowered.ruleset);
+        for rule_counters in [false, true] {
+            let opts = LowerOptions {
+                mode,
+                rule_counters,
+                ..LowerOptions::default()
+            };
+            let lowered = lower(&rich_snapshot(), &bindings(), &opts).unwrap();
+            assert_same(&a, &b, &lowered.ruleset);
+        }
     }
 }
 
@@ -96,11 +99,14 @@ fn netlink_and_text_install_the_same_oracle_table() {
         LoweringMode::DecisionTree,
         LoweringMode::Classifier,
     ] {
-        let opts = LowerOptions {
-            mode,
-            ..LowerOptions::default()
-        };
-        let lowered = lower_oracle(&rich_snapshot(), &opts).unwrap();
-        assert_same(&a, &b, &lowered.ruleset);
+        for rule_counters in [false, true] {
+            let opts = LowerOptions {
+                mode,
+                rule_counters,
+                ..LowerOptions::default()
+            };
+            let lowered = lower_oracle(&rich_snapshot(), &opts).unwrap();
+            assert_same(&a, &b, &lowered.ruleset);
+        }
     }
 }

@@ -188,8 +188,28 @@ impl std::fmt::Debug for NftEngine {
 
 impl NftEngine {
     /// Lowers every program of `snapshot` and loads them into a new private namespace. Needs
-    /// root (namespaces, nftables, raw sockets) and the `ip` tool.
+    /// root (namespaces, nftables, raw sockets) and the `ip` tool. Rules are counted whatever
+    /// `opts.rule_counters` says: the counters are how the engine tells which rule decided.
     pub fn new(snapshot: &Snapshot, opts: &LowerOptions) -> Result<NftEngine, EngineSetupError> {
+        let opts = LowerOptions {
+            rule_counters: true,
+            ..opts.clone()
+        };
+        NftEngine::start(snapshot, &opts)
+    }
+
+    /// Like [`NftEngine::new`], but lowered exactly as `opts` says. Without
+    /// [`LowerOptions::rule_counters`] the engine cannot tell which rule decided, so
+    /// [`Engine::decide`] refuses and only [`NftEngine::verdict`] answers: this is how the
+    /// uncounted dataplane lowering is checked against the other engines.
+    pub fn with_options(
+        snapshot: &Snapshot,
+        opts: &LowerOptions,
+    ) -> Result<NftEngine, EngineSetupError> {
+        NftEngine::start(snapshot, opts)
+    }
+
+    fn start(snapshot: &Snapshot, opts: &LowerOptions) -> Result<NftEngine, EngineSetupError> {
         let lowered = lower_oracle(snapshot, opts)?;
         let worker = NetnsThread::spawn("palisade-nft-engine")
             .map_err(|e| EngineSetupError::Namespace(e.to_string()))?;
@@ -293,6 +313,42 @@ impl NftEngine {
             .map_err(Self::failed)
     }
 
+    /// The kernel's verdict for `packet` through `target`'s program: dropped (Deny), or
+    /// counted as allowed or as without a verdict by the oracle's outcome counters. Works with
+    /// or without rule counters.
+    pub fn verdict(
+        &self,
+        target: &ProgramTarget,
+        packet: &PacketRepr,
+    ) -> Result<Verdict, EngineError> {
+        let Some(&mark) = self.lowered.oracle_marks.get(target) else {
+            return Err(EngineError::UnknownTarget(target.to_string()));
+        };
+        let (bytes, dst) = Self::wire(packet)?;
+        let outcome = self
+            .worker
+            .run(move || send_one(mark, bytes, dst))
+            .map_err(|e| Self::failed(e.to_string()))?
+            .map_err(Self::failed)?;
+        kernel_verdict(&outcome).map_err(|m| Self::failed(format!("{target}, {packet}: {m}")))
+    }
+
+    /// The bytes of `packet` and where they go, or why the engine cannot send it.
+    fn wire(packet: &PacketRepr) -> Result<(Vec<u8>, IpAddr), EngineError> {
+        if let Some(reason) = packet::unsupported(packet) {
+            return Err(EngineError::Unsupported {
+                engine: NAME.to_owned(),
+                reason,
+            });
+        }
+        let bytes =
+            emit(packet, &EmitOptions::default()).map_err(|e| EngineError::Unsupported {
+                engine: NAME.to_owned(),
+                reason: format!("cannot build the packet: {e}"),
+            })?;
+        Ok((bytes, packet.dst()))
+    }
+
     /// The lowered oracle table.
     pub fn lowered(&self) -> &Lowered {
         &self.lowered
@@ -340,6 +396,20 @@ fn send_one(mark: u32, bytes: Vec<u8>, dst: IpAddr) -> Result<Outcome, String> {
     })
 }
 
+/// The verdict the kernel gave: dropped, or which outcome counter counted the packet.
+fn kernel_verdict(outcome: &Outcome) -> Result<Verdict, String> {
+    let fired = |name: &str| outcome.counters.get(name).copied().unwrap_or(0) > 0;
+    if outcome.dropped {
+        Ok(Verdict::Deny)
+    } else if fired(ORACLE_ALLOW_COUNTER) {
+        Ok(Verdict::Allow)
+    } else if fired(ORACLE_NO_VERDICT_COUNTER) {
+        Ok(Verdict::NoVerdict)
+    } else {
+        Err("the packet passed but no outcome counter counted it".into())
+    }
+}
+
 fn decision_from(
     program: &Program,
     counters: &[String],
@@ -367,15 +437,7 @@ fn decision_from(
         ));
     };
     let rule = &program.rules()[*i];
-    let kernel_verdict = if outcome.dropped {
-        Verdict::Deny
-    } else if fired(ORACLE_ALLOW_COUNTER) {
-        Verdict::Allow
-    } else if fired(ORACLE_NO_VERDICT_COUNTER) {
-        Verdict::NoVerdict
-    } else {
-        return Err("the packet passed but no outcome counter counted it".into());
-    };
+    let kernel_verdict = kernel_verdict(outcome)?;
     let rule_verdict = match rule.action {
         IrAction::Allow => Verdict::Allow,
         IrAction::Deny => Verdict::Deny,
@@ -412,18 +474,15 @@ impl Engine for NftEngine {
         ) else {
             return Err(EngineError::UnknownTarget(target.to_string()));
         };
-        if let Some(reason) = packet::unsupported(packet) {
+        if !self.opts.rule_counters {
             return Err(EngineError::Unsupported {
                 engine: NAME.to_owned(),
-                reason,
+                reason: "the engine was loaded without rule counters, so it cannot tell which \
+                         rule decided; only NftEngine::verdict answers"
+                    .to_owned(),
             });
         }
-        let bytes =
-            emit(packet, &EmitOptions::default()).map_err(|e| EngineError::Unsupported {
-                engine: NAME.to_owned(),
-                reason: format!("cannot build the packet: {e}"),
-            })?;
-        let dst = packet.dst();
+        let (bytes, dst) = Self::wire(packet)?;
         let mark = *mark;
         let outcome = self
             .worker

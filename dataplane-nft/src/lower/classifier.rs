@@ -36,7 +36,7 @@ use palisade_compiler::classifier::{
 use palisade_compiler::ir::{IrAction, Program};
 
 use super::program::{Ctx, PassStyle, ProgramChains, finish, log_prefix, pass_ordinals, rule_for};
-use super::tree::{Emitter, NodeSpec, Target, TreeField};
+use super::tree::{Emitter, MissStyle, NodeSpec, Target, TreeField};
 use crate::error::LowerError;
 use crate::names::safe_text;
 use crate::ruleset::{Chain, Family, MAX_COMMENT_LEN, Match, Rule, Stmt, Verdict};
@@ -146,7 +146,9 @@ impl Flat<'_, '_> {
         // Steps: Log rules (counted and logged) and Pass rules taken within the block (counted:
         // the counters are the trace).
         for l in &steps {
-            rule.stmts.push(Stmt::Counter(self.counter(*l)));
+            if self.ctx.counters {
+                rule.stmts.push(Stmt::Counter(self.counter(*l)));
+            }
             if let Some(ir) = rules.get(*l as usize)
                 && ir.action == IrAction::Log
             {
@@ -157,7 +159,9 @@ impl Flat<'_, '_> {
         }
         let comment;
         if let Some(ir) = rules.get(entry.rule as usize) {
-            rule.stmts.push(Stmt::Counter(self.counter(entry.rule)));
+            if self.ctx.counters {
+                rule.stmts.push(Stmt::Counter(self.counter(entry.rule)));
+            }
             comment = ir.origin.to_string();
             let pass = match ir.action {
                 IrAction::Pass { to } => PassStyle::Inline(
@@ -170,6 +174,10 @@ impl Flat<'_, '_> {
             rule = finish(rule, ir.action, &self.ctx.marks, pass);
         } else {
             comment = "steps".to_owned();
+        }
+        if rule.stmts.is_empty() && rule.verdict.is_none() {
+            // Uncounted steps that log nothing: nothing to do.
+            return Target::Miss;
         }
         rule.comment = Some(safe_text(&comment, MAX_COMMENT_LEN));
         let name = format!("a_{}_{entry_id}", self.hash);
@@ -220,7 +228,11 @@ impl Flat<'_, '_> {
             fields: &fields,
             runs: &field_runs,
             default,
-            emitter: Emitter::new(format!("{}_{}_{k}", self.hash, family.digit()), family),
+            emitter: Emitter::new(
+                format!("{}_{}_{k}", self.hash, family.digit()),
+                family,
+                MissStyle::Return,
+            ),
         };
         tree.node(self, 0, tuples)
     }
@@ -347,9 +359,7 @@ pub(crate) fn lower_program(
     let targets = pass_ordinals(program, target)?;
     let marks = ctx.marks;
     let counters: Vec<String> = (0..rules.len()).map(|i| format!("c_{hash}_{i}")).collect();
-    for c in &counters {
-        ctx.ruleset.counters.insert(c.clone());
-    }
+    let counters_info = ctx.declare_counters(counters.clone());
     let guard = (!targets.is_empty()).then_some(Match::Mark {
         mask: marks.pass_field(),
         value: 0,
@@ -430,5 +440,8 @@ pub(crate) fn lower_program(
         flat.ctx.ruleset.chains.insert(name, chain);
     }
     flat.ctx.ruleset.chains.insert(entry.clone(), entry_chain);
-    Ok(ProgramChains { entry, counters })
+    Ok(ProgramChains {
+        entry,
+        counters: counters_info,
+    })
 }

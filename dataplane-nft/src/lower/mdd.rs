@@ -15,6 +15,15 @@
 //! segment whose diagram would exceed the size budget is lowered rule by rule instead (correct,
 //! not flat). Pass, marks, counters and entries work as in [`super::program`], so every mode is
 //! interchangeable for callers.
+//!
+//! The program enters each diagram with the allow bit already set (`meta mark set meta mark |
+//! ALLOW jump n_..`): an edge to an allowing rule is a plain `return` and one to a denying rule
+//! a plain `drop`, while an edge that decides nothing goes to [`MISS_CHAIN`], which clears the
+//! bit. Without rule counters ([`super::LowerOptions::rule_counters`]) the Allow and Deny
+//! entries need no chain at all, and the other entries are chains shared by content (`l_<hash>`).
+//! So an address joining an allowing or denying rule's set only adds verdict elements, and the
+//! kernel commits it without re-validating the table; with counters every entry is a chain of
+//! its own (`a_<program>_<n>`) that counts its rules.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -24,11 +33,12 @@ use palisade_compiler::ir::{
 };
 use palisade_policy_model::values::IpVersion;
 
-use super::program::{Ctx, PassStyle, ProgramChains, finish, log_prefix, pass_ordinals, rule_for};
+use super::program::{Ctx, PassStyle, ProgramChains, log_prefix, pass_ordinals, rule_for};
 use super::sets::{cidr_intervals, merge, port_intervals};
-use super::tree::{Emitter, NodeSpec, Target, TreeField};
+use super::tree::{Emitter, MissStyle, NodeSpec, Target, TreeField};
 use crate::error::LowerError;
-use crate::names::safe_text;
+use crate::marks::MarkLayout;
+use crate::names::{content_hash, safe_text};
 use crate::ruleset::{Chain, Family, MAX_COMMENT_LEN, Match, Rule, Ruleset, Stmt, Verdict};
 
 /// Levels of a diagram, in lookup order.
@@ -386,6 +396,11 @@ struct Entries<'c, 'a> {
 }
 
 impl Entries<'_, '_> {
+    /// Where a leaf's entry leads. The diagram is entered with the allow bit set (see
+    /// [`lower_program`]), so an entry that allows only returns and one that decides nothing
+    /// clears the bit ([`MissStyle::Clear`]). With rule counters every entry is a chain of its
+    /// own that counts; without them, Allow and Deny entries are plain verdicts and the others
+    /// are chains shared by content.
     fn target(&mut self, scratch: &mut Ruleset, entry: Entry) -> Target {
         if entry.0.is_empty() && entry.1.is_none() {
             return Target::Miss;
@@ -393,39 +408,72 @@ impl Entries<'_, '_> {
         if let Some(t) = self.chains.get(&entry) {
             return t.clone();
         }
+        let counted = self.ctx.counters;
         let rules = self.program.rules();
+        let decider = entry
+            .1
+            .and_then(|d| rules.get(d as usize).map(|ir| (d, ir)));
+        if !counted && entry.0.is_empty() {
+            match decider.map(|(_, ir)| ir.action) {
+                Some(IrAction::Allow) => return Target::Allow,
+                Some(IrAction::Deny) => return Target::Deny,
+                _ => {}
+            }
+        }
+        let marks = self.ctx.marks;
         let mut rule = Rule::default();
         for &l in &entry.0 {
-            rule.stmts
-                .push(Stmt::Counter(format!("c_{}_{l}", self.hash)));
+            if counted {
+                rule.stmts
+                    .push(Stmt::Counter(format!("c_{}_{l}", self.hash)));
+            }
             if let Some(ir) = rules.get(l as usize) {
                 rule.stmts.push(Stmt::Log {
                     prefix: log_prefix(self.ctx.log_prefix, &ir.origin),
                 });
             }
         }
-        let comment = match entry
-            .1
-            .and_then(|d| rules.get(d as usize).map(|ir| (d, ir)))
-        {
+        let comment = match decider {
             Some((d, ir)) => {
-                rule.stmts
-                    .push(Stmt::Counter(format!("c_{}_{d}", self.hash)));
-                let pass = match ir.action {
-                    IrAction::Pass { to } => PassStyle::Inline(
-                        self.ctx
-                            .marks
-                            .pass_value(self.targets.get(&to).copied().unwrap_or(0)),
-                    ),
-                    _ => PassStyle::Shared,
-                };
-                rule = finish(rule, ir.action, &self.ctx.marks, pass);
-                ir.origin.to_string()
+                if counted {
+                    rule.stmts
+                        .push(Stmt::Counter(format!("c_{}_{d}", self.hash)));
+                }
+                match ir.action {
+                    IrAction::Allow => rule = rule.with_verdict(Verdict::Return),
+                    IrAction::Deny => rule = rule.with_verdict(Verdict::Drop),
+                    IrAction::NoVerdict => {
+                        rule = rule
+                            .then(Stmt::mark_set(marks.allow(), marks.stop()))
+                            .with_verdict(Verdict::Return);
+                    }
+                    IrAction::Pass { to } => {
+                        let ord = self.targets.get(&to).copied().unwrap_or(0);
+                        rule.stmts.push(Stmt::mark_set(
+                            marks.allow() | marks.pass_field(),
+                            marks.pass_value(ord),
+                        ));
+                    }
+                    IrAction::Log => {}
+                }
+                if counted {
+                    ir.origin.to_string()
+                } else {
+                    action_comment(ir.action)
+                }
             }
-            None => "log rules".to_owned(),
+            None => {
+                rule.stmts.push(Stmt::mark_set(marks.allow(), 0));
+                "log rules".to_owned()
+            }
         };
         rule.comment = Some(safe_text(&comment, MAX_COMMENT_LEN));
-        let name = format!("a_{}_{}", self.hash, self.chains.len());
+        let name = if counted {
+            format!("a_{}_{}", self.hash, self.chains.len())
+        } else {
+            // Shared by content, so that a diagram change never renames an entry.
+            format!("l_{}", content_hash(&rule))
+        };
         scratch.chains.insert(
             name.clone(),
             Chain {
@@ -439,6 +487,22 @@ impl Entries<'_, '_> {
         t
     }
 }
+
+/// The comment of an uncounted entry chain (shared by every rule with the same effect).
+fn action_comment(action: IrAction) -> String {
+    match action {
+        IrAction::Allow => "allow",
+        IrAction::Deny => "deny",
+        IrAction::NoVerdict => "no verdict",
+        IrAction::Pass { .. } => "pass",
+        IrAction::Log => "log",
+    }
+    .to_owned()
+}
+
+/// The chain a diagram's misses go to: it clears the allow bit the program set when it entered
+/// the diagram, and returns to the program.
+pub(crate) const MISS_CHAIN: &str = "tree_miss";
 
 struct OverBudget;
 
@@ -587,9 +651,7 @@ pub(crate) fn lower_program(
     let targets = pass_ordinals(program, target)?;
     let marks = ctx.marks;
     let counters: Vec<String> = (0..rules.len()).map(|i| format!("c_{hash}_{i}")).collect();
-    for c in &counters {
-        ctx.ruleset.counters.insert(c.clone());
-    }
+    let counters_info = ctx.declare_counters(counters.clone());
     let guard = (!targets.is_empty()).then_some(Match::Mark {
         mask: marks.pass_field(),
         value: 0,
@@ -648,7 +710,11 @@ pub(crate) fn lower_program(
             let mut diagram = Diagram {
                 alts: &alts,
                 actions: &actions,
-                emitter: Emitter::new(format!("{hash}_{}_{k}", family.digit()), family),
+                emitter: Emitter::new(
+                    format!("{hash}_{}_{k}", family.digit()),
+                    family,
+                    MissStyle::Clear(MISS_CHAIN.to_owned()),
+                ),
                 memo: HashMap::new(),
                 family,
                 scratch: Ruleset::new(table.clone()),
@@ -661,12 +727,24 @@ pub(crate) fn lower_program(
                     let ruleset = &mut *entries.ctx.ruleset;
                     ruleset.sets.append(&mut diagram.scratch.sets);
                     ruleset.chains.append(&mut diagram.scratch.chains);
-                    if let Target::Chain(c) = root {
-                        let mut jump = Rule::verdict(Verdict::Jump(c));
-                        jump.matches.extend(guard.clone());
-                        chain.rules.push(jump);
-                        chain.rules.push(done.clone());
+                    // Enter the diagram with the allow bit set: allowing edges just return,
+                    // misses clear it (`tree_miss`), so adding an address to an allowing rule
+                    // adds `return` elements, which the kernel need not validate.
+                    let enter = Stmt::mark_set(0, marks.allow());
+                    let mut rule = Rule::default();
+                    rule.matches.extend(guard.clone());
+                    match root {
+                        Target::Miss => continue,
+                        Target::Deny => chain.rules.push(rule.with_verdict(Verdict::Drop)),
+                        Target::Allow => chain.rules.push(rule.then(enter)),
+                        Target::Chain(c) => {
+                            ensure_miss_chain(ruleset, &marks);
+                            chain
+                                .rules
+                                .push(rule.then(enter).with_verdict(Verdict::Jump(c)));
+                        }
                     }
+                    chain.rules.push(done.clone());
                 }
                 Err(OverBudget) => {
                     for e in pending {
@@ -701,7 +779,21 @@ pub(crate) fn lower_program(
         .ruleset
         .chains
         .insert(entry.clone(), entry_chain);
-    Ok(ProgramChains { entry, counters })
+    Ok(ProgramChains {
+        entry,
+        counters: counters_info,
+    })
+}
+
+/// Declares [`MISS_CHAIN`] (once per table).
+fn ensure_miss_chain(ruleset: &mut Ruleset, marks: &MarkLayout) {
+    ruleset
+        .chains
+        .entry(MISS_CHAIN.to_owned())
+        .or_insert_with(|| Chain {
+            base: None,
+            rules: vec![Rule::default().then(Stmt::mark_set(marks.allow(), 0))],
+        });
 }
 
 #[cfg(test)]

@@ -63,6 +63,12 @@ pub struct LowerOptions {
     pub log_prefix: String,
     /// The classifier's budget ([`LoweringMode::Classifier`]).
     pub classifier: ClassifierConfig,
+    /// Give every IR rule a named counter (`c_<program>_<rule>`, listed in
+    /// [`ProgramInfo::counters`]). Off by default: the counters cost a chain per rule in the
+    /// decision diagrams, and an address joining an allowing rule's set then adds `goto`
+    /// elements, which make the kernel re-validate the whole table at commit. The engine
+    /// ([`crate::engine::NftEngine`]) turns them on: they are how it tells which rule decided.
+    pub rule_counters: bool,
 }
 
 impl Default for LowerOptions {
@@ -74,6 +80,7 @@ impl Default for LowerOptions {
             endpoint_to_host: EndpointToHostAction::Drop,
             log_prefix: "palisade".to_owned(),
             classifier: ClassifierConfig::new(),
+            rule_counters: false,
         }
     }
 }
@@ -103,7 +110,8 @@ impl Binding {
 pub struct ProgramInfo {
     /// The entry chain.
     pub entry: String,
-    /// The named counter of each IR rule, by rule index.
+    /// The named counter of each IR rule, by rule index (empty without
+    /// [`LowerOptions::rule_counters`]).
     pub counters: Vec<String>,
 }
 
@@ -186,6 +194,7 @@ impl<'a> Builder<'a> {
             ip_sets: &self.snapshot.sets,
             marks: self.opts.marks,
             log_prefix: &self.opts.log_prefix,
+            counters: self.opts.rule_counters,
         };
         let chains = match self.opts.mode {
             LoweringMode::PerRule => {

@@ -7,7 +7,8 @@
 //! allows sets the allow bit and returns, and the program returns too; Deny drops on the spot;
 //! Pass skips the rest of the tier by writing the ordinal of its target into the pass field,
 //! which guards every later rule until the rule at the target clears it; Log logs and continues.
-//! Every IR rule has a named counter, which tells the engine which rule decided.
+//! With [`super::LowerOptions::rule_counters`], every IR rule has a named counter, which tells
+//! the engine which rule decided.
 //!
 //! The contract of a program chain, for its callers: jumping to the entry either drops the
 //! packet (Deny), or returns with the allow bit set (Allow), or returns without it (no verdict).
@@ -39,6 +40,22 @@ pub(crate) struct Ctx<'a> {
     pub(crate) ip_sets: &'a IpSets,
     pub(crate) marks: MarkLayout,
     pub(crate) log_prefix: &'a str,
+    /// Whether every IR rule gets its named counter.
+    pub(crate) counters: bool,
+}
+
+impl Ctx<'_> {
+    /// Declares the counters of a program's rules, when rules are counted; returns what the
+    /// program reports as its counters.
+    pub(crate) fn declare_counters(&mut self, counters: Vec<String>) -> Vec<String> {
+        if !self.counters {
+            return Vec::new();
+        }
+        for c in &counters {
+            self.ruleset.counters.insert(c.clone());
+        }
+        counters
+    }
 }
 
 /// The Pass targets of a program and their ordinals (1-based, in rule order).
@@ -207,7 +224,9 @@ pub(crate) fn rule_for(
     let mut rule = Rule::default();
     rule.matches.extend(guard);
     rule.matches.extend(matches);
-    rule.stmts.push(Stmt::Counter(counter.to_owned()));
+    if ctx.counters {
+        rule.stmts.push(Stmt::Counter(counter.to_owned()));
+    }
     if ir.action == IrAction::Log {
         rule.stmts.push(Stmt::Log {
             prefix: log_prefix(ctx.log_prefix, &ir.origin),
@@ -268,9 +287,7 @@ pub(crate) fn lower_program(
             }
         }
     }
-    for c in &counters {
-        ctx.ruleset.counters.insert(c.clone());
-    }
+    let counters_info = ctx.declare_counters(counters.clone());
 
     let entry = format!("p_{hash}");
     let mut entry_chain = Chain::default();
@@ -366,5 +383,8 @@ pub(crate) fn lower_program(
         ctx.ruleset.chains.insert(name, chain);
     }
     ctx.ruleset.chains.insert(entry.clone(), entry_chain);
-    Ok(ProgramChains { entry, counters })
+    Ok(ProgramChains {
+        entry,
+        counters: counters_info,
+    })
 }

@@ -125,11 +125,96 @@ fn snapshot_for(endpoints: &[EndpointKey], n: usize, members_each: usize) -> Sna
     s
 }
 
+/// Options with rule counters (as the engine lowers).
 fn opts(mode: LoweringMode) -> LowerOptions {
+    LowerOptions {
+        mode,
+        rule_counters: true,
+        ..LowerOptions::default()
+    }
+}
+
+/// The dataplane's default options: no rule counters.
+fn uncounted(mode: LoweringMode) -> LowerOptions {
     LowerOptions {
         mode,
         ..LowerOptions::default()
     }
+}
+
+#[test]
+fn without_rule_counters_no_counter_is_declared_or_counted() {
+    for mode in MODES {
+        let snap = snapshot_for(&[wl("a"), hep("h")], 6, 3);
+        let lowered = lower_oracle(&snap, &uncounted(mode)).unwrap();
+        lowered.ruleset.validate().unwrap();
+        // Only the oracle's two outcome counters remain.
+        assert_eq!(
+            lowered.ruleset.counters,
+            [ORACLE_ALLOW_COUNTER, ORACLE_NO_VERDICT_COUNTER]
+                .map(str::to_owned)
+                .into_iter()
+                .collect(),
+            "{mode:?}"
+        );
+        assert!(lowered.programs.values().all(|p| p.counters.is_empty()));
+        let bindings = [Binding::new("veth1", wl("a"))];
+        let dataplane = lower(&snap, &bindings, &uncounted(mode)).unwrap().ruleset;
+        assert!(dataplane.counters.is_empty(), "{mode:?}");
+        let counts = dataplane
+            .chains
+            .values()
+            .flat_map(|c| &c.rules)
+            .flat_map(|r| &r.stmts)
+            .any(|s| matches!(s, Stmt::Counter(_)));
+        assert!(!counts, "{mode:?}");
+    }
+}
+
+/// True when applying `plan` makes the kernel validate the whole table at commit: an element
+/// that jumps or goes to a chain is added, or a rule is (re)written with a statement or verdict
+/// the kernel validates.
+fn plan_adds_chain_elements(plan: &crate::netlink::Plan) -> bool {
+    plan.ops.iter().any(|o| match o {
+        crate::netlink::NlOp::AddElems { elems, .. } => elems
+            .iter()
+            .any(|e| matches!(&e.verdict, Some((_, Some(_))))),
+        _ => false,
+    })
+}
+
+#[test]
+fn uncounted_trees_grow_an_allowing_set_without_chain_elements_or_chain_changes() {
+    // Rule i allows TCP to port 1000+i from set i; the member joins set 2.
+    let before = snapshot_for(&[wl("a")], 5, 3);
+    let mut after = before.clone();
+    after.sets.insert(IpSet::new(
+        set_id(2),
+        IpSetSource::Nets,
+        IpSetMembers::addrs([
+            "10.2.0.0/24".parse().unwrap(),
+            "10.2.2.0/24".parse().unwrap(),
+            "10.2.4.0/24".parse().unwrap(),
+            "192.0.2.7/32".parse().unwrap(),
+        ]),
+    ));
+    let bindings = [Binding::new("veth1", wl("a"))];
+    let lowered = |s: &Snapshot, o: &LowerOptions| lower(s, &bindings, o).unwrap().ruleset;
+    let lean = uncounted(LoweringMode::DecisionTree);
+    let (plan, stats) = plan_update(&lowered(&before, &lean), &lowered(&after, &lean)).unwrap();
+    // One map per program (ingress and egress) gains the address.
+    assert_eq!(stats.sets_changed, 2, "{stats:?}");
+    assert!(stats.elements_added > 0, "{stats:?}");
+    assert_eq!(stats.elements_removed, 0, "{stats:?}");
+    assert_eq!(
+        stats.chains_added + stats.chains_removed + stats.chains_rewritten,
+        0
+    );
+    assert!(!plan_adds_chain_elements(&plan), "{:?}", plan.ops);
+    // With counters every allowing rule is a chain of its own: the same change adds a `goto`.
+    let counted = opts(LoweringMode::DecisionTree);
+    let (plan, _) = plan_update(&lowered(&before, &counted), &lowered(&after, &counted)).unwrap();
+    assert!(plan_adds_chain_elements(&plan));
 }
 
 #[test]

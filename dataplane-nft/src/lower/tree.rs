@@ -1,7 +1,9 @@
 //! Decision-tree nodes as chains and verdict maps, shared by the flat lowerings.
 //!
-//! A node looks up one packet field and continues (`goto`) where the field's value leads: the
-//! next node, an entry chain, or nowhere (the tree did not decide: `return` to the program).
+//! A node looks up one packet field and continues where the field's value leads: `goto` the
+//! next node or an entry chain, `drop` (Deny), `return` (Allow, in diagrams entered with the
+//! allow bit set), or nowhere (the tree did not decide: `return` to the program, or `goto` a
+//! chain that clears the allow bit first; see [`MissStyle`]).
 //! Identical nodes are emitted once (the tree is a diagram), and a node whose values all lead to
 //! one place is not emitted at all.
 //!
@@ -19,8 +21,9 @@
 //! chain ends); for a field that may be absent it goes where the absent value leads, and values
 //! leading elsewhere, nowhere included (`return`), are in the map, so a packet that carries the
 //! field never falls through to the absent rule by mistake. Small maps apply faster, and a
-//! membership change that moves addresses to or from the common target adds no `goto` element
-//! (adding one makes the kernel re-validate the whole table at commit).
+//! membership change that moves addresses to or from the common target adds no element at all.
+//! Elements whose value is a plain verdict (`return`, `drop`) are cheap to add; adding one that
+//! goes to a chain makes the kernel re-validate the whole table at commit.
 
 use std::collections::BTreeMap;
 
@@ -33,19 +36,25 @@ use crate::ruleset::{
 /// Where a tree edge leads.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Target {
-    /// Nothing matched: back to the program.
+    /// Nothing matched: back to the program (see [`MissStyle`]).
     Miss,
     /// A chain (node or entry).
     Chain(String),
+    /// Allowed, in a diagram entered with the allow bit already set ([`MissStyle::Clear`]):
+    /// `return`, leaving the bit set.
+    Allow,
+    /// Denied: `drop`.
+    Deny,
 }
 
-impl Target {
-    fn verdict(&self) -> Verdict {
-        match self {
-            Target::Miss => Verdict::Return,
-            Target::Chain(c) => Verdict::Goto(c.clone()),
-        }
-    }
+/// How a diagram says "nothing matched".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum MissStyle {
+    /// `return`: the program entered the diagram with its result bits clear.
+    Return,
+    /// `goto` this chain, which clears the allow bit: the program entered the diagram with the
+    /// allow bit set, so an allowing edge is a plain `return` (or [`Target::Allow`]).
+    Clear(String),
 }
 
 /// The field a node looks up.
@@ -102,6 +111,7 @@ type NodeKey = (TreeField, Vec<((u128, u128), Target)>, Target);
 pub(crate) struct Emitter {
     prefix: String,
     family: Family,
+    miss: MissStyle,
     next: usize,
     memo: BTreeMap<NodeKey, Target>,
     /// Elements emitted so far.
@@ -158,15 +168,26 @@ fn most_common(regions: &[((u128, u128), Target)]) -> Target {
 }
 
 impl Emitter {
-    /// An emitter whose chain and map names start with `n_<prefix>_` / `m_<prefix>_`.
-    pub(crate) fn new(prefix: String, family: Family) -> Emitter {
+    /// An emitter whose chain and map names start with `n_<prefix>_` / `m_<prefix>_`, and whose
+    /// misses are rendered as `miss` says.
+    pub(crate) fn new(prefix: String, family: Family, miss: MissStyle) -> Emitter {
         Emitter {
             prefix,
             family,
+            miss,
             next: 0,
             memo: BTreeMap::new(),
             elements: 0,
             chains: 0,
+        }
+    }
+
+    /// The verdict that continues where `target` leads.
+    pub(crate) fn verdict(&self, target: &Target) -> Verdict {
+        match (target, &self.miss) {
+            (Target::Miss, MissStyle::Return) | (Target::Allow, _) => Verdict::Return,
+            (Target::Miss, MissStyle::Clear(c)) | (Target::Chain(c), _) => Verdict::Goto(c.clone()),
+            (Target::Deny, _) => Verdict::Drop,
         }
     }
 
@@ -214,13 +235,13 @@ impl Emitter {
                             KeyPart::range(r[0].0, r[0].1),
                             KeyPart::range(r[1].0, r[1].1),
                         ],
-                        verdict: Some(t.verdict()),
+                        verdict: Some(self.verdict(t)),
                     });
                 }
             } else {
                 elements.push(Element {
                     key: vec![KeyPart::range(*lo, *hi)],
-                    verdict: Some(t.verdict()),
+                    verdict: Some(self.verdict(t)),
                 });
             }
         }
@@ -238,8 +259,10 @@ impl Emitter {
             }),
             ..Rule::default()
         }];
-        if let Target::Chain(c) = &fallthrough {
-            rules.push(Rule::verdict(Verdict::Goto(c.clone())));
+        // The chain's end returns (it is entered by `goto` from the program's `jump`).
+        let after = self.verdict(&fallthrough);
+        if after != Verdict::Return {
+            rules.push(Rule::verdict(after));
         }
         ruleset
             .chains
@@ -327,7 +350,7 @@ mod tests {
     #[test]
     fn values_leading_where_most_values_go_fall_through_to_a_goto() {
         let mut r = Ruleset::new("palisade");
-        let mut e = Emitter::new("x".into(), Family::V4);
+        let mut e = Emitter::new("x".into(), Family::V4, MissStyle::Return);
         let (a, b) = (Target::Chain("a_1".into()), Target::Chain("a_2".into()));
         let spec = NodeSpec {
             field: TreeField::SrcAddr,
@@ -359,7 +382,7 @@ mod tests {
     #[test]
     fn a_node_whose_values_all_lead_one_way_is_skipped_and_twins_are_shared() {
         let mut r = Ruleset::new("palisade");
-        let mut e = Emitter::new("x".into(), Family::V4);
+        let mut e = Emitter::new("x".into(), Family::V4, MissStyle::Return);
         let a = Target::Chain("a_1".into());
         let all_a = NodeSpec {
             field: TreeField::Protocol,
