@@ -125,6 +125,17 @@ fn snapshot_for(endpoints: &[EndpointKey], n: usize, members_each: usize) -> Sna
     s
 }
 
+/// `s` with set `n` holding exactly `nets`.
+fn with_set(s: &Snapshot, n: usize, nets: &[&str]) -> Snapshot {
+    let mut out = s.clone();
+    out.sets.insert(IpSet::new(
+        set_id(n),
+        IpSetSource::Nets,
+        IpSetMembers::addrs(nets.iter().map(|c| c.parse().unwrap())),
+    ));
+    out
+}
+
 /// Options with rule counters (as the engine lowers).
 fn opts(mode: LoweringMode) -> LowerOptions {
     LowerOptions {
@@ -187,17 +198,11 @@ fn plan_adds_chain_elements(plan: &crate::netlink::Plan) -> bool {
 fn uncounted_trees_grow_an_allowing_set_without_chain_elements_or_chain_changes() {
     // Rule i allows TCP to port 1000+i from set i; the member joins set 2.
     let before = snapshot_for(&[wl("a")], 5, 3);
-    let mut after = before.clone();
-    after.sets.insert(IpSet::new(
-        set_id(2),
-        IpSetSource::Nets,
-        IpSetMembers::addrs([
-            "10.2.0.0/24".parse().unwrap(),
-            "10.2.2.0/24".parse().unwrap(),
-            "10.2.4.0/24".parse().unwrap(),
-            "192.0.2.7/32".parse().unwrap(),
-        ]),
-    ));
+    let after = with_set(
+        &before,
+        2,
+        &["10.2.0.0/24", "10.2.2.0/24", "10.2.4.0/24", "192.0.2.7/32"],
+    );
     let bindings = [Binding::new("veth1", wl("a"))];
     let lowered = |s: &Snapshot, o: &LowerOptions| lower(s, &bindings, o).unwrap().ruleset;
     let lean = uncounted(LoweringMode::DecisionTree);
@@ -279,15 +284,7 @@ fn cidrs_and_ports_are_set_elements_never_rules() {
 fn a_membership_change_is_only_an_element_delta() {
     for mode in MODES {
         let before = snapshot_for(&[wl("a"), hep("h")], 5, 3);
-        let mut after = before.clone();
-        after.sets.insert(IpSet::new(
-            set_id(2),
-            IpSetSource::Nets,
-            IpSetMembers::addrs([
-                "10.2.0.0/24".parse().unwrap(),
-                "192.0.2.7/32".parse().unwrap(),
-            ]),
-        ));
+        let after = with_set(&before, 2, &["10.2.0.0/24", "192.0.2.7/32"]);
         let bindings = [
             Binding::new("veth1", wl("a")),
             Binding::new("eth0", hep("h")),
