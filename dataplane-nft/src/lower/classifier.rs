@@ -359,7 +359,7 @@ pub(crate) fn lower_program(
     let targets = pass_ordinals(program, target)?;
     let marks = ctx.marks;
     let counters: Vec<String> = (0..rules.len()).map(|i| format!("c_{hash}_{i}")).collect();
-    let counters_info = ctx.declare_counters(counters.clone());
+    let counters_info = ctx.declare_counters(&counters);
     let guard = (!targets.is_empty()).then_some(Match::Mark {
         mask: marks.pass_field(),
         value: 0,

@@ -47,14 +47,12 @@ pub(crate) struct Ctx<'a> {
 impl Ctx<'_> {
     /// Declares the counters of a program's rules, when rules are counted; returns what the
     /// program reports as its counters.
-    pub(crate) fn declare_counters(&mut self, counters: Vec<String>) -> Vec<String> {
+    pub(crate) fn declare_counters(&mut self, counters: &[String]) -> Vec<String> {
         if !self.counters {
             return Vec::new();
         }
-        for c in &counters {
-            self.ruleset.counters.insert(c.clone());
-        }
-        counters
+        self.ruleset.counters.extend(counters.iter().cloned());
+        counters.to_vec()
     }
 }
 
@@ -287,7 +285,7 @@ pub(crate) fn lower_program(
             }
         }
     }
-    let counters_info = ctx.declare_counters(counters.clone());
+    let counters_info = ctx.declare_counters(&counters);
 
     let entry = format!("p_{hash}");
     let mut entry_chain = Chain::default();

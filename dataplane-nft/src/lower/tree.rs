@@ -183,7 +183,7 @@ impl Emitter {
     }
 
     /// The verdict that continues where `target` leads.
-    pub(crate) fn verdict(&self, target: &Target) -> Verdict {
+    fn verdict(&self, target: &Target) -> Verdict {
         match (target, &self.miss) {
             (Target::Miss, MissStyle::Return) | (Target::Allow, _) => Verdict::Return,
             (Target::Miss, MissStyle::Clear(c)) | (Target::Chain(c), _) => Verdict::Goto(c.clone()),
